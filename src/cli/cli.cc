@@ -1,0 +1,52 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <vector>
+
+#include "cli/version.h"
+#include "common/build_info.h"
+
+namespace arca::cli {
+
+int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"Arca: backup and restore for Kubernetes, compatible with Velero", "arca"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+
+  CLI::App* version = app.add_subcommand("version", "Print the version of Arca");
+  version->callback([&out] { PrintVersion(GetBuildInfo(), out); });
+
+  auto is_command = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->check_name(name)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (args.size() > 1 && !args[1].empty() && args[1][0] != '-' && !is_command(args[1])) {
+    err << "arca: unknown command \"" << args[1] << "\"\nRun 'arca --help' for usage.\n";
+    return 2;
+  }
+
+  // CLI11 parses a vector in reverse order (last argument first).
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) {  // the program name
+    reversed.pop_back();
+  }
+  try {
+    app.parse(std::move(reversed));
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << "arca: " << e.what() << "\nRun 'arca --help' for usage.\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace arca::cli

@@ -1,0 +1,70 @@
+#include "cli/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/version.h"
+
+namespace arca::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun RunArgs(std::vector<std::string> args) {
+  args.insert(args.begin(), "arca");
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = RunCli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(VersionTest, PrintsVeleroLayout) {
+  std::ostringstream out;
+  PrintVersion(BuildInfo{"1.2.3", "0123456789ab", "2026-11-26T12:00:00Z"}, out);
+  EXPECT_EQ(out.str(),
+            "Client:\n\tVersion: v1.2.3\n\tGit commit: 0123456789ab\n"
+            "\tBuild date: 2026-11-26T12:00:00Z\n");
+}
+
+TEST(CliTest, VersionCommandPrintsThisBuild) {
+  CliRun r = RunArgs({"version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.err, "");
+  BuildInfo info = GetBuildInfo();
+  EXPECT_THAT(r.out, HasSubstr("Version: v" + std::string(info.version)));
+  EXPECT_THAT(std::string(info.build_date),
+              MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"));
+  EXPECT_THAT(std::string(info.git_commit), MatchesRegex("([0-9a-f]{12}(-dirty)?|unknown)"));
+}
+
+TEST(CliTest, NoCommandIsAUsageError) {
+  CliRun r = RunArgs({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("arca --help"));
+}
+
+TEST(CliTest, UnknownCommandIsAUsageError) {
+  CliRun r = RunArgs({"bakup"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bakup"));
+}
+
+TEST(CliTest, HelpListsCommands) {
+  CliRun r = RunArgs({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("version"));
+}
+
+}  // namespace
+}  // namespace arca::cli
