@@ -80,8 +80,8 @@ case_exec_runs_a_real_command() {
 aws_s3() { aws --endpoint-url "$AWS_ENDPOINT_URL" --region "$AWS_REGION" "$@"; }
 
 case_s3_put_get() {
-  local dir key
-  dir=$(mktemp -d)
+  local key
+  dir=$(mktemp -d) # global: the EXIT trap runs after this function returns
   trap 'rm -rf "$dir"' EXIT
   key="it/$$-$RANDOM/object.bin"
   head -c 3000000 /dev/urandom >"$dir/in"

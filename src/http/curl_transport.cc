@@ -1,0 +1,360 @@
+#include "http/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+namespace arca::http {
+namespace {
+
+constexpr long kReceiveBufferSize = 256 * 1024;
+constexpr long kUploadBufferSize = 512 * 1024;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct EasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+// A curl_slist that frees itself.
+class HeaderList {
+ public:
+  void Append(const std::string& line) {
+    curl_slist* next = curl_slist_append(list_.get(), line.c_str());
+    if (next != nullptr) {
+      static_cast<void>(list_.release());
+      list_.reset(next);
+    }
+  }
+  curl_slist* get() const { return list_.get(); }
+
+ private:
+  std::unique_ptr<curl_slist, SlistDeleter> list_;
+};
+
+// What the callbacks of one transfer share.
+struct TransferState {
+  const Request* request = nullptr;
+  const BodySink* sink = nullptr;
+  CURL* easy = nullptr;
+  size_t body_offset = 0;  // into request->body
+  Response response;
+  Status callback_error;
+  bool status_known = false;
+  bool to_sink = false;
+};
+
+size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
+  auto* state = static_cast<TransferState*>(user);
+  const size_t capacity = size * count;
+  const Request& req = *state->request;
+  if (req.body_reader) {
+    Result<size_t> n = req.body_reader(std::span<char>(buffer, capacity));
+    if (!n.ok()) {
+      state->callback_error = n.status();
+      return CURL_READFUNC_ABORT;
+    }
+    return std::min(*n, capacity);
+  }
+  const size_t n = std::min(capacity, req.body.size() - state->body_offset);
+  std::memcpy(buffer, req.body.data() + state->body_offset, n);
+  state->body_offset += n;
+  return n;
+}
+
+int SeekCallback(void* user, curl_off_t offset, int origin) {
+  auto* state = static_cast<TransferState*>(user);
+  if (state->request->body_reader || origin != SEEK_SET || offset < 0 ||
+      static_cast<size_t>(offset) > state->request->body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  state->body_offset = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
+  auto* state = static_cast<TransferState*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  if (line.starts_with("HTTP/")) {
+    // A new status line (after 100 Continue or a redirect): forget earlier headers.
+    state->response.headers.clear();
+    return n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return n;
+  }
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+    value.remove_suffix(1);
+  }
+  state->response.headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
+  auto* state = static_cast<TransferState*>(user);
+  const size_t n = size * count;
+  if (!state->status_known) {
+    long code = 0;
+    curl_easy_getinfo(state->easy, CURLINFO_RESPONSE_CODE, &code);
+    state->response.status = static_cast<int>(code);
+    state->to_sink = state->sink != nullptr && code >= 200 && code < 300;
+    state->status_known = true;
+  }
+  if (state->to_sink) {
+    Status s = (*state->sink)(std::string_view(data, n));
+    if (!s.ok()) {
+      state->callback_error = std::move(s);
+      return 0;
+    }
+    return n;
+  }
+  std::string& body = state->response.body;
+  if (state->response.status >= 300) {
+    const size_t room = Response::kMaxErrorBody - std::min(body.size(), Response::kMaxErrorBody);
+    body.append(data, std::min(n, room));
+  } else {
+    body.append(data, n);
+  }
+  return n;
+}
+
+Status MapCurlError(CURLcode code, const Request& req, const char* detail) {
+  std::string message = req.method + " " + RedactUrl(req.url) + ": " + curl_easy_strerror(code);
+  if (detail != nullptr && detail[0] != '\0') {
+    message += " (" + std::string(detail) + ")";
+  }
+  switch (code) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return InvalidArgumentError(std::move(message));
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+      return FailedPreconditionError(
+          message + "; check the CA bundle (caCert) or, for tests only, insecureSkipTLSVerify");
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return UnavailableError(std::move(message));
+    default:
+      return UnknownError(std::move(message));
+  }
+}
+
+}  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  std::string_view out = url.substr(0, url.find_first_of("?#"));
+  const size_t scheme_end = out.find("://");
+  if (scheme_end != std::string_view::npos) {
+    const size_t host_start = scheme_end + 3;
+    const size_t path_start = out.find('/', host_start);
+    const size_t at = out.substr(0, path_start).find('@', host_start);
+    if (at != std::string_view::npos) {
+      return std::string(out.substr(0, host_start)) + std::string(out.substr(at + 1));
+    }
+  }
+  return std::string(out);
+}
+
+class CurlTransport::Impl {
+ public:
+  explicit Impl(TransportOptions options) : options_(std::move(options)) {
+    GlobalInit();
+    share_ = curl_share_init();
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &Impl::Lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &Impl::Unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  }
+
+  ~Impl() {
+    idle_.clear();  // easy handles go before the share handle they use
+    curl_share_cleanup(share_);
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Result<Response> Send(const Request& req, const BodySink* sink) {
+    EasyHandle easy = Acquire();
+    if (!easy) {
+      return InternalError("curl_easy_init failed");
+    }
+    TransferState state;
+    state.request = &req;
+    state.sink = sink;
+    state.easy = easy.get();
+    std::array<char, CURL_ERROR_SIZE> error_buffer{};
+    HeaderList headers;
+    CURL* h = easy.get();
+
+    curl_easy_setopt(h, CURLOPT_SHARE, share_);
+    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kReceiveBufferSize);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferSize);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(options_.stall_timeout.count() / 1000)));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                     options_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (options_.insecure_skip_tls_verify) {
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!options_.ca_pem.empty()) {
+      curl_blob blob{};
+      blob.data = options_.ca_pem.data();
+      blob.len = options_.ca_pem.size();
+      blob.flags = CURL_BLOB_COPY;
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (!options_.ca_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+
+    const bool has_body = req.body_reader || !req.body.empty();
+    if (req.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (has_body) {
+      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, &ReadCallback);
+      curl_easy_setopt(h, CURLOPT_READDATA, &state);
+      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &SeekCallback);
+      curl_easy_setopt(h, CURLOPT_SEEKDATA, &state);
+      const curl_off_t size = req.body_reader ? static_cast<curl_off_t>(req.body_size)
+                                              : static_cast<curl_off_t>(req.body.size());
+      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size);
+      if (req.method != "PUT") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      }
+    } else if (req.method == "PUT" || req.method == "POST") {
+      // An empty body still needs a Content-Length: 0.
+      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, &ReadCallback);
+      curl_easy_setopt(h, CURLOPT_READDATA, &state);
+      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(0));
+      if (req.method != "PUT") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      }
+    } else if (req.method != "GET") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
+
+    for (const auto& [name, value] : req.headers) {
+      headers.Append(value.empty() ? name + ";" : name + ": " + value);
+    }
+    headers.Append("Expect:");  // no 100-continue round trip
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &HeaderCallback);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &state);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteCallback);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
+
+    const CURLcode code = curl_easy_perform(h);
+    if (!state.status_known) {
+      long status = 0;
+      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+      state.response.status = static_cast<int>(status);
+    }
+    Release(std::move(easy));
+    if (!state.callback_error.ok()) {
+      return state.callback_error;
+    }
+    if (code != CURLE_OK) {
+      return MapCurlError(code, req, error_buffer.data());
+    }
+    return std::move(state.response);
+  }
+
+ private:
+  static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/,
+                   void* user) {
+    static_cast<Impl*>(user)->LockFor(data).lock();
+  }
+  static void Unlock(CURL* /*handle*/, curl_lock_data data, void* user) {
+    static_cast<Impl*>(user)->LockFor(data).unlock();
+  }
+  std::mutex& LockFor(curl_lock_data data) {
+    const auto index = static_cast<size_t>(data);
+    return share_locks_[index < share_locks_.size() ? index : 0];
+  }
+
+  EasyHandle Acquire() {
+    {
+      const std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!idle_.empty()) {
+        EasyHandle easy = std::move(idle_.back());
+        idle_.pop_back();
+        return easy;
+      }
+    }
+    return EasyHandle(curl_easy_init());
+  }
+
+  void Release(EasyHandle easy) {
+    curl_easy_reset(easy.get());
+    const std::lock_guard<std::mutex> lock(pool_mu_);
+    idle_.push_back(std::move(easy));
+  }
+
+  TransportOptions options_;
+  CURLSH* share_ = nullptr;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> share_locks_;
+  std::mutex pool_mu_;
+  std::vector<EasyHandle> idle_;
+};
+
+CurlTransport::CurlTransport(TransportOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+CurlTransport::~CurlTransport() = default;
+
+Result<Response> CurlTransport::Send(const Request& request, const BodySink* sink) {
+  return impl_->Send(request, sink);
+}
+
+}  // namespace arca::http

@@ -1,0 +1,54 @@
+// File: http/curl_transport.h
+//
+// CurlTransport: the libcurl implementation of Transport. One instance keeps a pool of easy
+// handles and a share handle, so connections, TLS sessions and DNS answers are reused across
+// requests and threads. HTTP/2 is negotiated over TLS when the server offers it; cleartext
+// connections use HTTP/1.1.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/transport.h"
+
+namespace arca::http {
+
+struct TransportOptions {
+  static constexpr std::chrono::milliseconds kDefaultConnectTimeout{10'000};
+  static constexpr std::chrono::milliseconds kDefaultStallTimeout{60'000};
+
+  // A PEM file of CA certificates to trust instead of the system's.
+  std::string ca_file;
+  // PEM text of CA certificates to trust instead of the system's (Velero's `caCert`). Wins over
+  // `ca_file` when both are set.
+  std::string ca_pem;
+  // Accept any server certificate. Only for test setups; logged by callers.
+  bool insecure_skip_tls_verify = false;
+  // Offer HTTP/2 over TLS.
+  bool http2 = true;
+  std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
+  // A transfer that moves no bytes for this long fails with kUnavailable.
+  std::chrono::milliseconds stall_timeout = kDefaultStallTimeout;
+  std::string user_agent = "arca";
+};
+
+class CurlTransport : public Transport {
+ public:
+  explicit CurlTransport(TransportOptions options);
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  using Transport::Send;
+  Result<Response> Send(const Request& request, const BodySink* sink) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The URL without its query string and user info, for error messages.
+std::string RedactUrl(std::string_view url);
+
+}  // namespace arca::http

@@ -1,0 +1,33 @@
+#include "http/retry.h"
+
+#include <cmath>
+
+namespace arca::http {
+
+bool ShouldRetry(int http_status) {
+  switch (http_status) {
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool ShouldRetry(const Status& status) {
+  return status.code() == StatusCode::kUnavailable ||
+         status.code() == StatusCode::kDeadlineExceeded;
+}
+
+std::chrono::milliseconds BackoffDelay(const RetryParams& params, int attempt) {
+  const double factor = std::pow(params.multiplier, std::max(0, attempt - 1));
+  const double delay_ms = static_cast<double>(params.initial_backoff.count()) * factor;
+  const auto max_ms = static_cast<double>(params.max_backoff.count());
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(delay_ms, max_ms)));
+}
+
+}  // namespace arca::http
