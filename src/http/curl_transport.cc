@@ -311,8 +311,7 @@ class CurlTransport::Impl {
   }
 
  private:
-  static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/,
-                   void* user) {
+  static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* user) {
     static_cast<Impl*>(user)->LockFor(data).lock();
   }
   static void Unlock(CURL* /*handle*/, curl_lock_data data, void* user) {

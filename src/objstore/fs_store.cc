@@ -189,8 +189,8 @@ Status ValidateFsKey(std::string_view key) {
   const auto refuse = [key](std::string_view why) {
     std::string shown(key);
     std::replace(shown.begin(), shown.end(), '\0', '?');
-    return InvalidArgumentError("key '" + shown + "' is refused by the filesystem store: " +
-                                std::string(why));
+    return InvalidArgumentError("key '" + shown +
+                                "' is refused by the filesystem store: " + std::string(why));
   };
   if (key.empty()) {
     return refuse("it is empty");
@@ -426,8 +426,7 @@ Result<ListPage> FsStore::List(const ListOptions& options) {
     if (!after.empty() && (key <= after || (after_is_prefix && key.starts_with(after)))) {
       continue;
     }
-    const size_t d =
-        delimiter.empty() ? std::string::npos : key.find(delimiter, prefix.size());
+    const size_t d = delimiter.empty() ? std::string::npos : key.find(delimiter, prefix.size());
     if (d != std::string::npos) {
       std::string common = key.substr(0, d + delimiter.size());
       if (!page.common_prefixes.empty() && page.common_prefixes.back() == common) {
