@@ -67,7 +67,7 @@ ApiError ParseApiError(int http_status, std::string_view body,
         for (const nlohmann::json& cause : *causes) {
           if (std::string m = StringField(cause, "message"); !m.empty()) {
             const std::string field = StringField(cause, "field");
-            out.causes.push_back(field.empty() ? m : field + ": " + m);
+            out.causes.push_back(field.empty() ? m : field + ": " + std::move(m));
           }
         }
       }
@@ -90,9 +90,8 @@ ApiError ParseApiError(int http_status, std::string_view body,
 Status ApiErrorToStatus(const ApiError& error, std::string_view context, bool is_create) {
   const int code = error.http_status;
   StatusCode status_code = StatusCode::kUnknown;
-  if (code == 400 || code == 413 || code == 415 || code == 422) {
-    status_code = StatusCode::kInvalidArgument;
-  } else if (code == 401) {
+  // 400, 413, 415, 422 and any other 4xx fall through to kInvalidArgument.
+  if (code == 401) {
     status_code = StatusCode::kUnauthenticated;
   } else if (code == 403) {
     status_code = StatusCode::kPermissionDenied;
