@@ -152,18 +152,18 @@ Result<S3Config> ParseS3Config(const std::map<std::string, std::string>& config)
                      ParseBool("enableSharedConfig", get("enableSharedConfig")));
   }
   out.s3_url = get("s3Url");
-  while (out.s3_url.ends_with('/')) {
-    out.s3_url.pop_back();
-  }
   if (!out.s3_url.empty()) {
     RETURN_IF_ERROR(CheckUrl("s3Url", out.s3_url));
+    while (out.s3_url.ends_with('/')) {
+      out.s3_url.pop_back();
+    }
   }
   out.public_url = get("publicUrl");
-  while (out.public_url.ends_with('/')) {
-    out.public_url.pop_back();
-  }
   if (!out.public_url.empty()) {
     RETURN_IF_ERROR(CheckUrl("publicUrl", out.public_url));
+    while (out.public_url.ends_with('/')) {
+      out.public_url.pop_back();
+    }
   }
   out.ca_cert = get("caCert");
   out.profile = get("profile");
