@@ -732,7 +732,7 @@ Status S3Store::DeleteMany(std::span<const ObjectKey> keys) {
     for (const DeleteFailure& f : failures) {
       if (failed++ == 0) {
         S3Error error{f.code, f.message, "", "", "", ""};
-        S3ErrorContext context{"DeleteObjects", config_.bucket.str(), f.key,
+        S3ErrorContext context{"DeleteObjects '" + f.key + "'", config_.bucket.str(), f.key,
                                scheme_ + "://" + endpoint_host_, credentials_.source};
         const int status = f.code == "AccessDenied" ? 403 : 500;
         const Status mapped = MapS3Error(status, error, context);
