@@ -12,8 +12,8 @@
 namespace arca::http {
 namespace {
 
-constexpr long kReceiveBufferSize = 256 * 1024;
-constexpr long kUploadBufferSize = 512 * 1024;
+constexpr long kReceiveBufferSize = 256L * 1024;
+constexpr long kUploadBufferSize = 512L * 1024;
 
 void GlobalInit() {
   static std::once_flag once;
@@ -38,7 +38,7 @@ class HeaderList {
       list_.reset(next);
     }
   }
-  curl_slist* get() const { return list_.get(); }
+  curl_slist* Get() const { return list_.get(); }
 
  private:
   std::unique_ptr<curl_slist, SlistDeleter> list_;
@@ -69,6 +69,7 @@ size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
     return std::min(*n, capacity);
   }
   const size_t n = std::min(capacity, req.body.size() - state->body_offset);
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a byte buffer, not a string.
   std::memcpy(buffer, req.body.data() + state->body_offset, n);
   state->body_offset += n;
   return n;
@@ -285,10 +286,13 @@ class CurlTransport::Impl {
     }
 
     for (const auto& [name, value] : req.headers) {
-      headers.Append(value.empty() ? name + ";" : name + ": " + value);
+      std::string line = name;
+      line += value.empty() ? ";" : ": ";
+      line += value;
+      headers.Append(line);
     }
     headers.Append("Expect:");  // no 100-continue round trip
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.Get());
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &HeaderCallback);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &state);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteCallback);

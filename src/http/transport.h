@@ -61,7 +61,7 @@ struct Response {
   // bodies (status >= 300) always land here, capped at kMaxErrorBody bytes.
   std::string body;
 
-  static constexpr size_t kMaxErrorBody = 64 * 1024;
+  static constexpr size_t kMaxErrorBody = size_t{64} * 1024;
 
   // The value of the first header called `name` (case-insensitive), if any.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -32,8 +32,8 @@ class Fd {
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
+  int Get() const { return fd_; }
+  bool IsValid() const { return fd_ >= 0; }
   // Closes now and reports the result.
   int Close() {
     const int rc = ::close(fd_);
@@ -122,10 +122,10 @@ Status WriteAll(int fd, const char* data, size_t size, const std::string& path) 
 
 Status FsyncDir(const std::filesystem::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) {
+  if (!fd.IsValid()) {
     return ErrnoStatus(errno, "open directory " + dir.string());
   }
-  if (::fsync(fd.get()) != 0) {
+  if (::fsync(fd.Get()) != 0) {
     return ErrnoStatus(errno, "fsync directory " + dir.string());
   }
   return OkStatus();
@@ -171,7 +171,7 @@ Status Walk(const std::filesystem::path& dir, const std::string& rel, const std:
       return ErrnoStatus(errno, "stat " + (dir / name).string());
     }
     if (S_ISDIR(st.st_mode)) {
-      subdirs.push_back(std::string(name));
+      subdirs.emplace_back(name);
     } else if (S_ISREG(st.st_mode) && key.size() >= prefix.size()) {
       out.emplace_back(key, st);
     }
@@ -261,9 +261,9 @@ std::string FsStore::Describe() const { return "file://" + root_.string(); }
 
 Status FsStore::Put(const ObjectKey& key, const ObjectReader& reader,
                     const PutOptions& /*options*/) {
-  RETURN_IF_ERROR(ValidateFsKey(key.str()));
+  RETURN_IF_ERROR(ValidateFsKey(key.value()));
   RETURN_IF_ERROR(CheckRoot());
-  const std::filesystem::path path = root_ / key.str();
+  const std::filesystem::path path = root_ / key.value();
   const std::filesystem::path dir = path.parent_path();
 
   // A concurrent Delete may remove a directory it found empty between our mkdir and open, so
@@ -275,7 +275,7 @@ Status FsStore::Put(const ObjectKey& key, const ObjectReader& reader,
     std::filesystem::create_directories(dir, ec);
     if (ec) {
       if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
-        return FailedPreconditionError("key '" + key.str() +
+        return FailedPreconditionError("key '" + key.value() +
                                        "' needs a directory where the filesystem store has an "
                                        "object: " +
                                        ec.message());
@@ -296,9 +296,9 @@ Status FsStore::Put(const ObjectKey& key, const ObjectReader& reader,
       if (n == 0) {
         break;
       }
-      RETURN_IF_ERROR(WriteAll(fd.get(), buffer.data(), std::min(n, buffer.size()), temp));
+      RETURN_IF_ERROR(WriteAll(fd.Get(), buffer.data(), std::min(n, buffer.size()), temp));
     }
-    if (::fsync(fd.get()) != 0) {
+    if (::fsync(fd.Get()) != 0) {
       return ErrnoStatus(errno, "fsync " + temp.string());
     }
     if (fd.Close() != 0) {
@@ -306,7 +306,7 @@ Status FsStore::Put(const ObjectKey& key, const ObjectReader& reader,
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return FailedPreconditionError("key '" + key.str() +
+      return FailedPreconditionError("key '" + key.value() +
                                      "' is a directory of other objects in the filesystem store");
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
@@ -321,27 +321,27 @@ Status FsStore::Put(const ObjectKey& key, const ObjectReader& reader,
 }
 
 Result<ObjectInfo> FsStore::Get(const ObjectKey& key, const ObjectSink& sink) {
-  RETURN_IF_ERROR(ValidateFsKey(key.str()));
-  const std::filesystem::path path = root_ / key.str();
+  RETURN_IF_ERROR(ValidateFsKey(key.value()));
+  const std::filesystem::path path = root_ / key.value();
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) {
+  if (!fd.IsValid()) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
       RETURN_IF_ERROR(CheckRoot());
-      return NotFoundError("object '" + key.str() + "' not found in " + Describe());
+      return NotFoundError("object '" + key.value() + "' not found in " + Describe());
     }
     return ErrnoStatus(errno, "open " + path.string());
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
+  if (::fstat(fd.Get(), &st) != 0) {
     return ErrnoStatus(errno, "stat " + path.string());
   }
   if (!S_ISREG(st.st_mode)) {
-    return NotFoundError("object '" + key.str() + "' not found in " + Describe() +
+    return NotFoundError("object '" + key.value() + "' not found in " + Describe() +
                          " (it is a directory)");
   }
   std::vector<char> buffer(kIoChunk);
   while (true) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+    const ssize_t n = ::read(fd.Get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -353,25 +353,25 @@ Result<ObjectInfo> FsStore::Get(const ObjectKey& key, const ObjectSink& sink) {
     }
     RETURN_IF_ERROR(sink(std::string_view(buffer.data(), static_cast<size_t>(n))));
   }
-  return InfoFromStat(key.str(), st);
+  return InfoFromStat(key.value(), st);
 }
 
 Result<ObjectInfo> FsStore::Head(const ObjectKey& key) {
-  RETURN_IF_ERROR(ValidateFsKey(key.str()));
-  const std::filesystem::path path = root_ / key.str();
+  RETURN_IF_ERROR(ValidateFsKey(key.value()));
+  const std::filesystem::path path = root_ / key.value();
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
       RETURN_IF_ERROR(CheckRoot());
-      return NotFoundError("object '" + key.str() + "' not found in " + Describe());
+      return NotFoundError("object '" + key.value() + "' not found in " + Describe());
     }
     return ErrnoStatus(errno, "stat " + path.string());
   }
   if (!S_ISREG(st.st_mode)) {
-    return NotFoundError("object '" + key.str() + "' not found in " + Describe() +
+    return NotFoundError("object '" + key.value() + "' not found in " + Describe() +
                          " (it is not a regular file)");
   }
-  return InfoFromStat(key.str(), st);
+  return InfoFromStat(key.value(), st);
 }
 
 Result<bool> FsStore::Exists(const ObjectKey& key) {
@@ -452,9 +452,9 @@ Result<ListPage> FsStore::List(const ListOptions& options) {
 }
 
 Status FsStore::Delete(const ObjectKey& key) {
-  RETURN_IF_ERROR(ValidateFsKey(key.str()));
+  RETURN_IF_ERROR(ValidateFsKey(key.value()));
   RETURN_IF_ERROR(CheckRoot());
-  std::filesystem::path path = root_ / key.str();
+  std::filesystem::path path = root_ / key.value();
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) {
       return OkStatus();
@@ -492,7 +492,7 @@ Status FsStore::DeleteMany(std::span<const ObjectKey> keys) {
 Result<std::string> FsStore::PresignGet(const ObjectKey& key, std::chrono::seconds /*expiry*/) {
   ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
   static_cast<void>(info);
-  return "file://" + http::UriEncode((root_ / key.str()).string(), /*encode_slash=*/false);
+  return "file://" + http::UriEncode((root_ / key.value()).string(), /*encode_slash=*/false);
 }
 
 }  // namespace arca::objstore

@@ -45,7 +45,7 @@ class FsStore : public ObjectStore {
   // A file:// URL to the object's file; `expiry` is ignored.
   Result<std::string> PresignGet(const ObjectKey& key, std::chrono::seconds expiry) override;
 
-  const std::filesystem::path& root() const { return root_; }
+  const std::filesystem::path& Root() const { return root_; }
 
  private:
   explicit FsStore(std::filesystem::path root) : root_(std::move(root)) {}

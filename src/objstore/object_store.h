@@ -35,7 +35,7 @@ class BucketName {
  public:
   BucketName() = default;
   explicit BucketName(std::string value) : value_(std::move(value)) {}
-  const std::string& str() const { return value_; }
+  const std::string& value() const { return value_; }
   friend auto operator<=>(const BucketName&, const BucketName&) = default;
 
  private:
@@ -47,7 +47,7 @@ class ObjectKey {
  public:
   ObjectKey() = default;
   explicit ObjectKey(std::string value) : value_(std::move(value)) {}
-  const std::string& str() const { return value_; }
+  const std::string& value() const { return value_; }
   friend auto operator<=>(const ObjectKey&, const ObjectKey&) = default;
 
  private:

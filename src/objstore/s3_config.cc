@@ -37,12 +37,12 @@ const std::set<std::string>& KnownKeys() {
 
 // Go's strconv.ParseBool, which Velero's plugin uses.
 Result<bool> ParseBool(const std::string& key, const std::string& value) {
-  static const std::set<std::string> kTrue = {"1", "t", "T", "TRUE", "true", "True"};
-  static const std::set<std::string> kFalse = {"0", "f", "F", "FALSE", "false", "False"};
-  if (kTrue.contains(value)) {
+  static const std::set<std::string> true_values = {"1", "t", "T", "TRUE", "true", "True"};
+  static const std::set<std::string> false_values = {"0", "f", "F", "FALSE", "false", "False"};
+  if (true_values.contains(value)) {
     return true;
   }
-  if (kFalse.contains(value)) {
+  if (false_values.contains(value)) {
     return false;
   }
   return InvalidArgumentError("config key " + key + ": '" + value +
@@ -120,8 +120,10 @@ Result<S3Config> ParseS3Config(const std::map<std::string, std::string>& config)
       for (const std::string& k : KnownKeys()) {
         known += (known.empty() ? "" : ", ") + k;
       }
-      return InvalidArgumentError("unknown config key '" + key +
-                                  "' for the aws object store; known keys: " + known);
+      std::string message = "unknown config key '" + key;
+      message += "' for the aws object store; known keys: ";
+      message += known;
+      return InvalidArgumentError(std::move(message));
     }
   }
   const auto get = [&config](const std::string& key) -> std::string {

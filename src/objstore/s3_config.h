@@ -70,8 +70,8 @@ Result<S3Config> ParseS3Config(const std::map<std::string, std::string>& config)
 
 // Arca's own transfer settings (not BSL keys).
 struct S3Settings {
-  static constexpr size_t kMinPartSize = 5 * 1024 * 1024;
-  static constexpr size_t kDefaultPartSize = 8 * 1024 * 1024;
+  static constexpr size_t kMinPartSize = size_t{5} * 1024 * 1024;
+  static constexpr size_t kDefaultPartSize = size_t{8} * 1024 * 1024;
   static constexpr int kDefaultConcurrency = 4;
   static constexpr int kMaxParts = 10000;
 

@@ -164,8 +164,8 @@ S3Store::S3Store(S3Config config, Credentials credentials, S3Settings settings,
       config_.s3_url.empty() ? "https://s3." + config_.region + ".amazonaws.com" : config_.s3_url;
   SplitUrl(endpoint, &scheme_, &endpoint_host_);
   path_style_ = config_.force_path_style || IsIpOrLocalhost(endpoint_host_) ||
-                !IsDnsSafeBucket(config_.bucket.str()) ||
-                (scheme_ == "https" && config_.bucket.str().find('.') != std::string::npos);
+                !IsDnsSafeBucket(config_.bucket.value()) ||
+                (scheme_ == "https" && config_.bucket.value().find('.') != std::string::npos);
 }
 
 S3Store::~S3Store() = default;
@@ -192,13 +192,14 @@ Result<std::unique_ptr<S3Store>> S3Store::Create(const std::map<std::string, std
     // GetBucketRegion: any answer from the global endpoint names the region in a header.
     http::Request probe;
     probe.method = "HEAD";
-    probe.url = "https://s3.amazonaws.com/" + http::UriEncode(parsed.bucket.str(), true);
+    probe.url = "https://s3.amazonaws.com/" + http::UriEncode(parsed.bucket.value(), true);
     probe.timeout = settings.request_timeout;
     ASSIGN_OR_RETURN(http::Response resp, transport->Send(probe));
     const auto region = resp.Header("x-amz-bucket-region");
     if (!region) {
-      return NotFoundError("cannot find the region of bucket '" + parsed.bucket.str() + "' (HTTP " +
-                           std::to_string(resp.status) + "); set the config key region");
+      return NotFoundError("cannot find the region of bucket '" + parsed.bucket.value() +
+                           "' (HTTP " + std::to_string(resp.status) +
+                           "); set the config key region");
     }
     parsed.region = std::string(*region);
   }
@@ -207,7 +208,7 @@ Result<std::unique_ptr<S3Store>> S3Store::Create(const std::map<std::string, std
 }
 
 std::string S3Store::Describe() const {
-  return "s3://" + config_.bucket.str() + " at " + scheme_ + "://" + endpoint_host_;
+  return "s3://" + config_.bucket.value() + " at " + scheme_ + "://" + endpoint_host_;
 }
 
 http::Request S3Store::Build(Op& op, const std::string& base_url) {
@@ -217,9 +218,9 @@ http::Request S3Store::Build(Op& op, const std::string& base_url) {
   SigningRequest sr;
   sr.method = op.method;
   if (path_style_) {
-    sr.path = "/" + config_.bucket.str() + (op.key.empty() ? "" : "/" + op.key);
+    sr.path = "/" + config_.bucket.value() + (op.key.empty() ? "" : "/" + op.key);
   } else {
-    host = config_.bucket.str() + "." + host;
+    host = config_.bucket.value() + "." + host;
     sr.path = "/" + op.key;
   }
   sr.query = op.query;
@@ -256,7 +257,7 @@ Status S3Store::ErrorFor(const http::Response& response, const Op& op) {
   if (error.region.empty()) {
     error.region = std::string(response.Header("x-amz-bucket-region").value_or(""));
   }
-  S3ErrorContext context{op.operation, config_.bucket.str(), op.key,
+  S3ErrorContext context{op.operation, config_.bucket.value(), op.key,
                          scheme_ + "://" + endpoint_host_, credentials_.source};
   return MapS3Error(response.status, error, context);
 }
@@ -323,9 +324,9 @@ void S3Store::AddSseHeaders(http::Headers& headers, bool for_upload) const {
 
 Status S3Store::PutSingle(const ObjectKey& key, std::string_view data, const PutOptions& options) {
   Op op;
-  op.operation = "PutObject '" + key.str() + "'";
+  op.operation = "PutObject '" + key.value() + "'";
   op.method = "PUT";
-  op.key = key.str();
+  op.key = key.value();
   op.body = data;
   op.payload_hash = std::string(kUnsignedPayload);
   op.headers.emplace_back("content-type", options.content_type);
@@ -378,7 +379,7 @@ class S3Store::Multipart {
   }
 
   // Waits for every part; then completes the upload, or aborts it after any failure.
-  Status Finish(Status reader_status) {
+  Status Finish(const Status& reader_status) {
     for (std::thread& t : threads_) {
       t.join();
     }
@@ -396,9 +397,9 @@ class S3Store::Multipart {
  private:
   Result<CompletedPart> UploadPart(int number, std::string_view data) {
     Op op;
-    op.operation = "UploadPart " + std::to_string(number) + " of '" + key_.str() + "'";
+    op.operation = "UploadPart " + std::to_string(number) + " of '" + key_.value() + "'";
     op.method = "PUT";
-    op.key = key_.str();
+    op.key = key_.value();
     op.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
     op.body = data;
     op.payload_hash = std::string(kUnsignedPayload);
@@ -431,9 +432,9 @@ class S3Store::Multipart {
     const std::string body =
         BuildCompleteMultipartUpload(parts_, store_.config_.checksum_algorithm);
     Op op;
-    op.operation = "CompleteMultipartUpload '" + key_.str() + "'";
+    op.operation = "CompleteMultipartUpload '" + key_.value() + "'";
     op.method = "POST";
-    op.key = key_.str();
+    op.key = key_.value();
     op.query = {{"uploadId", upload_id_}};
     op.body = body;
     op.payload_hash = Sha256Hex(body);
@@ -445,7 +446,7 @@ class S3Store::Multipart {
     S3Error error;
     Result<std::string> etag = ParseCompleteMultipartUpload(resp.body, &error);
     if (!etag.ok() && !error.code.empty()) {
-      S3ErrorContext context{op.operation, store_.config_.bucket.str(), key_.str(),
+      S3ErrorContext context{op.operation, store_.config_.bucket.value(), key_.value(),
                              store_.scheme_ + "://" + store_.endpoint_host_,
                              store_.credentials_.source};
       return MapS3Error(500, error, context);
@@ -455,9 +456,9 @@ class S3Store::Multipart {
 
   void Abort() {
     Op op;
-    op.operation = "AbortMultipartUpload '" + key_.str() + "'";
+    op.operation = "AbortMultipartUpload '" + key_.value() + "'";
     op.method = "DELETE";
-    op.key = key_.str();
+    op.key = key_.value();
     op.query = {{"uploadId", upload_id_}};
     store_.Execute(op, nullptr).status().IgnoreError();
   }
@@ -474,7 +475,7 @@ class S3Store::Multipart {
 };
 
 Status S3Store::Put(const ObjectKey& key, const ObjectReader& reader, const PutOptions& options) {
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   size_t part_size = settings_.part_size;
@@ -492,9 +493,9 @@ Status S3Store::Put(const ObjectKey& key, const ObjectReader& reader, const PutO
   }
 
   Op create;
-  create.operation = "CreateMultipartUpload '" + key.str() + "'";
+  create.operation = "CreateMultipartUpload '" + key.value() + "'";
   create.method = "POST";
-  create.key = key.str();
+  create.key = key.value();
   create.query = {{"uploads", ""}};
   create.headers.emplace_back("content-type", options.content_type);
   if (config_.checksum_algorithm != ChecksumAlgorithm::kNone) {
@@ -515,8 +516,8 @@ Status S3Store::Put(const ObjectKey& key, const ObjectReader& reader, const PutO
   while (true) {
     if (number > S3Settings::kMaxParts) {
       reader_status = InvalidArgumentError(
-          "object '" + key.str() + "' needs more than 10000 parts of " + std::to_string(part_size) +
-          " bytes; pass PutOptions::size_hint or raise part_size");
+          "object '" + key.value() + "' needs more than 10000 parts of " +
+          std::to_string(part_size) + " bytes; pass PutOptions::size_hint or raise part_size");
       break;
     }
     if (!upload.Submit(number++, std::move(part))) {
@@ -553,13 +554,13 @@ Result<ObjectInfo> S3Store::InfoFromHeaders(const ObjectKey& key, const http::Re
 }
 
 Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   Op op;
-  op.operation = "GetObject '" + key.str() + "'";
+  op.operation = "GetObject '" + key.value() + "'";
   op.method = "GET";
-  op.key = key.str();
+  op.key = key.value();
   op.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   AddSseHeaders(op.headers, /*for_upload=*/false);
   Hasher md5(Hasher::Kind::kMd5);
@@ -581,7 +582,7 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   ASSIGN_OR_RETURN(http::Response resp, Execute(op, &hashing));
   ASSIGN_OR_RETURN(ObjectInfo info, InfoFromHeaders(key, resp));
   if (info.size != received) {
-    return DataLossError("GetObject '" + key.str() + "': received " + std::to_string(received) +
+    return DataLossError("GetObject '" + key.value() + "': received " + std::to_string(received) +
                          " bytes, Content-Length said " + std::to_string(info.size));
   }
   const bool encrypted = !config_.customer_key.empty() ||
@@ -589,7 +590,7 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   if (IsPlainMd5(info.etag) && !encrypted) {
     const std::string got = HexEncode(md5.Final());
     if (got != info.etag) {
-      return DataLossError("GetObject '" + key.str() + "': MD5 " + got +
+      return DataLossError("GetObject '" + key.value() + "': MD5 " + got +
                            " does not match the ETag " + info.etag);
     }
   }
@@ -604,7 +605,7 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
     }
     const std::string got = Base64Encode(checks[i].Final());
     if (got != *header) {
-      return DataLossError("GetObject '" + key.str() +
+      return DataLossError("GetObject '" + key.value() +
                            "': " + std::string(ChecksumAlgorithmName(algorithms[i])) + " " + got +
                            " does not match the stored checksum " + std::string(*header));
     }
@@ -613,13 +614,13 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
 }
 
 Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   Op op;
-  op.operation = "HeadObject '" + key.str() + "'";
+  op.operation = "HeadObject '" + key.value() + "'";
   op.method = "HEAD";
-  op.key = key.str();
+  op.key = key.value();
   op.timeout = settings_.request_timeout;
   AddSseHeaders(op.headers, /*for_upload=*/false);
   Result<http::Response> resp = Execute(op, nullptr);
@@ -634,13 +635,13 @@ Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
 }
 
 Result<bool> S3Store::Exists(const ObjectKey& key) {
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   Op op;
-  op.operation = "HeadObject '" + key.str() + "'";
+  op.operation = "HeadObject '" + key.value() + "'";
   op.method = "HEAD";
-  op.key = key.str();
+  op.key = key.value();
   op.timeout = settings_.request_timeout;
   AddSseHeaders(op.headers, /*for_upload=*/false);
   Result<http::Response> resp = Execute(op, nullptr);
@@ -664,8 +665,8 @@ Status S3Store::CheckBucket() {
   if (!resp.ok() && resp.status().code() == StatusCode::kNotFound) {
     S3Error error;
     error.code = "NoSuchBucket";
-    S3ErrorContext context{op.operation, config_.bucket.str(), "", scheme_ + "://" + endpoint_host_,
-                           credentials_.source};
+    S3ErrorContext context{op.operation, config_.bucket.value(), "",
+                           scheme_ + "://" + endpoint_host_, credentials_.source};
     return MapS3Error(404, error, context);
   }
   return resp.status();
@@ -699,13 +700,13 @@ Result<ListPage> S3Store::List(const ListOptions& options) {
 }
 
 Status S3Store::Delete(const ObjectKey& key) {
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   Op op;
-  op.operation = "DeleteObject '" + key.str() + "'";
+  op.operation = "DeleteObject '" + key.value() + "'";
   op.method = "DELETE";
-  op.key = key.str();
+  op.key = key.value();
   op.timeout = settings_.request_timeout;
   return Execute(op, nullptr).status();
 }
@@ -732,7 +733,7 @@ Status S3Store::DeleteMany(std::span<const ObjectKey> keys) {
     for (const DeleteFailure& f : failures) {
       if (failed++ == 0) {
         S3Error error{f.code, f.message, "", "", "", ""};
-        S3ErrorContext context{"DeleteObjects '" + f.key + "'", config_.bucket.str(), f.key,
+        S3ErrorContext context{"DeleteObjects '" + f.key + "'", config_.bucket.value(), f.key,
                                scheme_ + "://" + endpoint_host_, credentials_.source};
         const int status = f.code == "AccessDenied" ? 403 : 500;
         const Status mapped = MapS3Error(status, error, context);
@@ -754,7 +755,7 @@ Result<std::string> S3Store::PresignGet(const ObjectKey& key, std::chrono::secon
     return InvalidArgumentError("a pre-signed URL expires after 1 second to 7 days, not " +
                                 std::to_string(expiry.count()) + " seconds");
   }
-  if (key.str().empty()) {
+  if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
   const std::string base =
@@ -765,10 +766,10 @@ Result<std::string> S3Store::PresignGet(const ObjectKey& key, std::chrono::secon
   SigningRequest sr;
   sr.method = "GET";
   if (path_style_) {
-    sr.path = "/" + config_.bucket.str() + "/" + key.str();
+    sr.path = "/" + config_.bucket.value() + "/" + key.value();
   } else {
-    host = config_.bucket.str() + "." + host;
-    sr.path = "/" + key.str();
+    host = config_.bucket.value() + "." + host;
+    sr.path = "/" + key.value();
   }
   sr.headers = {{"host", host}};
   PresignRequest(sr, credentials_, config_.region, "s3", clock_.Now(), expiry);

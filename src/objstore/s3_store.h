@@ -73,9 +73,9 @@ class S3Store : public ObjectStore {
   // Checks that the bucket exists and the credentials may use it (HEAD bucket).
   Status CheckBucket();
 
-  const S3Config& config() const { return config_; }
+  const S3Config& Config() const { return config_; }
   // True when requests use path-style addressing.
-  bool path_style() const { return path_style_; }
+  bool UsesPathStyle() const { return path_style_; }
 
  private:
   struct Op;

@@ -152,7 +152,7 @@ std::string BuildDeleteObjects(std::span<const ObjectKey> keys) {
   root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
   root.append_child("Quiet").text().set("true");
   for (const ObjectKey& key : keys) {
-    root.append_child("Object").append_child("Key").text().set(key.str().c_str());
+    root.append_child("Object").append_child("Key").text().set(key.value().c_str());
   }
   return ToXml(doc);
 }

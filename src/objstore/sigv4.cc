@@ -86,7 +86,9 @@ std::string CanonicalQueryString(const std::vector<std::pair<std::string, std::s
     if (!out.empty()) {
       out.push_back('&');
     }
-    out += name + "=" + value;
+    out += name;
+    out += '=';
+    out += value;
   }
   return out;
 }
@@ -106,7 +108,10 @@ std::string CanonicalRequest(const SigningRequest& request) {
   std::string out = request.method + "\n" + CanonicalUri(request.path) + "\n" +
                     CanonicalQueryString(request.query) + "\n";
   for (const auto& [name, value] : CanonicalHeaderMap(request.headers)) {
-    out += name + ":" + value + "\n";
+    out += name;
+    out += ':';
+    out += value;
+    out += '\n';
   }
   out += "\n" + SignedHeaders(request.headers) + "\n" + request.payload_hash;
   return out;

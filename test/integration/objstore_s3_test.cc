@@ -263,7 +263,7 @@ TEST_F(S3StoreIntegrationTest, PaginatesOver2500Keys) {
     ASSERT_TRUE(page.ok()) << page.status().ToString();
     ++pages;
     for (const auto& o : page->objects) {
-      keys.push_back(o.key.str());
+      keys.push_back(o.key.value());
     }
     if (page->next_continuation_token.empty()) {
       break;
@@ -330,14 +330,14 @@ TEST_F(S3StoreIntegrationTest, InteropWithAwsCliBothWays) {
     PatternReader reader(size, size);
     ASSERT_TRUE(store_->Put(key, std::ref(reader)).ok());
     const std::filesystem::path local = dir / ("from-arca-" + std::to_string(size));
-    ASSERT_EQ(Shell(Aws("s3 cp --only-show-errors 's3://" + bucket_ + "/" + key.str() + "' '" +
+    ASSERT_EQ(Shell(Aws("s3 cp --only-show-errors 's3://" + bucket_ + "/" + key.value() + "' '" +
                         local.string() + "'")),
               0);
     EXPECT_EQ(Sha256Hex(ReadFile(local)), reader.Digest());
     // The object carries the CRC32 checksum Arca sent, which aws reports back.
     std::string head;
     ASSERT_EQ(Shell(Aws("s3api head-object --checksum-mode ENABLED --bucket '" + bucket_ +
-                        "' --key '" + key.str() + "'"),
+                        "' --key '" + key.value() + "'"),
                     &head),
               0);
     EXPECT_THAT(head, HasSubstr("ChecksumCRC32"));
@@ -353,7 +353,7 @@ TEST_F(S3StoreIntegrationTest, InteropWithAwsCliBothWays) {
     }
     const ObjectKey key = Key("aws-wrote-" + std::to_string(size));
     ASSERT_EQ(Shell(Aws("s3 cp --only-show-errors '" + local.string() + "' 's3://" + bucket_ + "/" +
-                        key.str() + "'")),
+                        key.value() + "'")),
               0);
     Hasher h(Hasher::Kind::kSha256);
     auto info = store_->Get(key, [&](std::string_view chunk) {
@@ -418,7 +418,7 @@ TEST_F(S3StoreIntegrationTest, FailedMultipartUploadIsAborted) {
   EXPECT_EQ(*store->Exists(key), false);
   std::string uploads;
   ASSERT_EQ(Shell(Aws("s3api list-multipart-uploads --bucket '" + bucket_ + "' --prefix '" +
-                      key.str() + "' --output json"),
+                      key.value() + "' --output json"),
                   &uploads),
             0);
   EXPECT_THAT(uploads, ::testing::Not(HasSubstr("UploadId"))) << uploads;

@@ -48,7 +48,7 @@ class FsStoreTest : public ::testing::Test {
   static std::vector<std::string> Keys(const ListPage& page) {
     std::vector<std::string> keys;
     for (const ObjectInfo& info : page.objects) {
-      keys.push_back(info.key.str());
+      keys.push_back(info.key.value());
     }
     return keys;
   }
@@ -74,7 +74,7 @@ TEST_F(FsStoreTest, PutOverwritesAndHeadReportsSize) {
   auto info = store_->Head(ObjectKey("a/b"));
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->size, 7u);
-  EXPECT_EQ(info->key.str(), "a/b");
+  EXPECT_EQ(info->key.value(), "a/b");
   EXPECT_FALSE(info->etag.empty());
   EXPECT_EQ(*store_->GetString(ObjectKey("a/b")), "second!");
 }
@@ -273,7 +273,7 @@ TEST_F(FsStoreTest, DeleteManyRemovesEverything) {
   std::vector<ObjectKey> keys;
   for (int i = 0; i < 25; ++i) {
     keys.emplace_back("many/" + std::to_string(i));
-    Put(keys.back().str(), "x");
+    Put(keys.back().value(), "x");
   }
   keys.emplace_back("many/absent");
   ASSERT_TRUE(store_->DeleteMany(keys).ok());

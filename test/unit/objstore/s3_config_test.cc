@@ -58,7 +58,7 @@ TEST(S3ConfigTest, ParsesEveryVeleroKey) {
                                {"signatureVersion", "4"},
                                {"enableSharedConfig", "1"}});
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->bucket.str(), "velero");
+  EXPECT_EQ(config->bucket.value(), "velero");
   EXPECT_EQ(config->prefix, "cluster-a");
   EXPECT_EQ(config->region, "minio");
   EXPECT_TRUE(config->force_path_style);

@@ -56,7 +56,7 @@ class S3StoreTest : public ::testing::Test {
 TEST_F(S3StoreTest, AddressingStyleFollowsConfigAndEndpoint) {
   const auto ok = [](const RecordedRequest&) { return Scripted{MakeResponse(200)}; };
   Make(ok);  // an IP endpoint is always path-style
-  EXPECT_TRUE(store_->path_style());
+  EXPECT_TRUE(store_->UsesPathStyle());
   ASSERT_TRUE(store_->PutString(ObjectKey("a b/c+d~ü"), "x").ok());
   EXPECT_EQ(transport_->requests()[0].url, "http://127.0.0.1:9000/velero/a%20b/c%2Bd~%C3%BC");
   EXPECT_EQ(transport_->requests()[0].Header("host"), "127.0.0.1:9000");
@@ -65,7 +65,7 @@ TEST_F(S3StoreTest, AddressingStyleFollowsConfigAndEndpoint) {
   aws.s3_url.clear();
   aws.region = "eu-west-1";
   Make(ok, aws);
-  EXPECT_FALSE(store_->path_style());
+  EXPECT_FALSE(store_->UsesPathStyle());
   ASSERT_TRUE(store_->PutString(ObjectKey("k"), "x").ok());
   EXPECT_EQ(transport_->requests()[0].url, "https://velero.s3.eu-west-1.amazonaws.com/k");
   EXPECT_EQ(transport_->requests()[0].Header("host"), "velero.s3.eu-west-1.amazonaws.com");
@@ -81,7 +81,7 @@ TEST_F(S3StoreTest, AddressingStyleFollowsConfigAndEndpoint) {
   dotted.s3_url = "https://s3.example.com";
   dotted.bucket = BucketName("my.bucket");  // TLS certificates cannot cover dotted names
   Make(ok, dotted);
-  EXPECT_TRUE(store_->path_style());
+  EXPECT_TRUE(store_->UsesPathStyle());
 }
 
 TEST_F(S3StoreTest, PutSendsIntegrityTaggingAndEncryptionHeaders) {
@@ -368,7 +368,7 @@ TEST_F(S3StoreTest, ListBuildsTheQueryAndDecodesKeys) {
   options.max_keys = 5000;
   auto page = store_->List(options);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
-  EXPECT_EQ(page->objects.at(0).key.str(), "backups/a b");
+  EXPECT_EQ(page->objects.at(0).key.value(), "backups/a b");
   EXPECT_EQ(page->next_continuation_token, "tok/2=");
   EXPECT_EQ(transport_->requests()[0].url,
             "http://127.0.0.1:9000/velero?continuation-token=tok%2F1%3D&delimiter=%2F"

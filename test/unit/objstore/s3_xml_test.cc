@@ -48,7 +48,7 @@ TEST(S3XmlTest, ParsesListObjectsV2WithUrlEncoding) {
 </ListBucketResult>)");
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->objects.size(), 1u);
-  EXPECT_EQ(page->objects[0].key.str(), "backups/a b+c~ü.json");
+  EXPECT_EQ(page->objects[0].key.value(), "backups/a b+c~ü.json");
   EXPECT_EQ(page->objects[0].size, 1234u);
   EXPECT_EQ(page->objects[0].etag, "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(page->objects[0].last_modified,
@@ -62,7 +62,7 @@ TEST(S3XmlTest, ListWithoutEncodingKeepsKeysAndEndsWithoutToken) {
       "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a+b%20</Key>"
       "<Size>1</Size></Contents></ListBucketResult>");
   ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->objects[0].key.str(), "a+b%20");
+  EXPECT_EQ(page->objects[0].key.value(), "a+b%20");
   EXPECT_TRUE(page->next_continuation_token.empty());
 
   auto empty = ParseListObjectsV2("<ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>");
