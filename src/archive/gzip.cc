@@ -1,0 +1,279 @@
+#include "archive/gzip.h"
+
+#include <libdeflate.h>
+#include <zlib.h>
+
+#include <algorithm>
+
+namespace arca::archive {
+namespace {
+
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+using CompressorPtr = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// GzipWriter
+
+GzipWriter::GzipWriter(ByteSink sink, GzipOptions options)
+    : sink_(std::move(sink)), options_(options) {
+  options_.level = std::clamp(options_.level, 1, 12);
+  options_.block_size = std::max<size_t>(options_.block_size, 4096);
+  options_.workers = std::max(options_.workers, 0);
+  if (options_.workers == 0) {
+    inline_compressor_ = libdeflate_alloc_compressor(options_.level);
+  }
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this] { WorkerLoop(); });
+  }
+  current_.reserve(options_.block_size);
+}
+
+GzipWriter::~GzipWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : threads_) {
+    t.join();
+  }
+  if (inline_compressor_ != nullptr) {
+    libdeflate_free_compressor(inline_compressor_);
+  }
+}
+
+bool GzipWriter::Compress(libdeflate_compressor* compressor, Job& job) {
+  if (compressor == nullptr) {
+    return false;
+  }
+  job.output.resize(libdeflate_gzip_compress_bound(compressor, job.input.size()));
+  size_t n = libdeflate_gzip_compress(compressor, job.input.data(), job.input.size(),
+                                      job.output.data(), job.output.size());
+  if (n == 0) {
+    return false;
+  }
+  job.output.resize(n);
+  job.input = std::string();  // release the input block early
+  return true;
+}
+
+void GzipWriter::WorkerLoop() {
+  CompressorPtr compressor(libdeflate_alloc_compressor(options_.level));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    Job* job = nullptr;
+    work_cv_.wait(lock, [&] {
+      if (stopping_) {
+        return true;
+      }
+      for (auto& j : jobs_) {
+        if (!j->claimed) {
+          job = j.get();
+          return true;
+        }
+      }
+      return false;
+    });
+    if (job == nullptr) {
+      return;  // stopping
+    }
+    job->claimed = true;
+    lock.unlock();
+    bool ok = Compress(compressor.get(), *job);
+    lock.lock();
+    job->done = true;
+    job->failed = !ok;
+    done_cv_.notify_all();
+  }
+}
+
+Status GzipWriter::DrainFront(bool wait_all) {
+  const size_t max_in_flight = static_cast<size_t>(options_.workers) + 2;
+  while (true) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (jobs_.empty()) {
+        return OkStatus();
+      }
+      if (!jobs_.front()->done) {
+        if (!wait_all && jobs_.size() < max_in_flight) {
+          return OkStatus();
+        }
+        done_cv_.wait(lock, [&] { return jobs_.front()->done; });
+      }
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    if (job->failed) {
+      return InternalError("gzip compression failed (libdeflate could not compress a block)");
+    }
+    RETURN_IF_ERROR(sink_(job->output));
+    bytes_out_ += job->output.size();
+  }
+}
+
+Status GzipWriter::Submit() {
+  auto job = std::make_unique<Job>();
+  job->input = std::move(current_);
+  current_ = std::string();
+  current_.reserve(options_.block_size);
+  if (options_.workers == 0) {
+    if (!Compress(inline_compressor_, *job)) {
+      return InternalError("gzip compression failed (libdeflate could not compress a block)");
+    }
+    RETURN_IF_ERROR(sink_(job->output));
+    bytes_out_ += job->output.size();
+    return OkStatus();
+  }
+  // Keep at most workers + 2 blocks in flight: hand finished ones to the sink, in order, and
+  // wait for the oldest when the window is full.
+  RETURN_IF_ERROR(DrainFront(false));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  work_cv_.notify_one();
+  return OkStatus();
+}
+
+Status GzipWriter::Write(std::string_view data) {
+  if (!error_.ok()) {
+    return error_;
+  }
+  if (finished_) {
+    return FailedPreconditionError("gzip stream is already finished");
+  }
+  bytes_in_ += data.size();
+  while (!data.empty()) {
+    size_t take = std::min(options_.block_size - current_.size(), data.size());
+    current_.append(data.data(), take);
+    data.remove_prefix(take);
+    if (current_.size() == options_.block_size) {
+      Status s = Submit();
+      if (!s.ok()) {
+        error_ = s;
+        return s;
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status GzipWriter::Finish() {
+  if (!error_.ok()) {
+    return error_;
+  }
+  if (finished_) {
+    return OkStatus();
+  }
+  finished_ = true;
+  // An empty input still gets one (empty) member, so the output is always valid gzip.
+  if (!current_.empty() || bytes_in_ == 0) {
+    Status s = Submit();
+    if (!s.ok()) {
+      error_ = s;
+      return s;
+    }
+  }
+  Status s = DrainFront(true);
+  if (!s.ok()) {
+    error_ = s;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GunzipStream
+
+struct GunzipStream::State {
+  z_stream zs{};
+  bool initialized = false;
+  std::string out;
+};
+
+GunzipStream::GunzipStream(ByteSink sink) : sink_(std::move(sink)), state_(new State) {
+  // 16 + MAX_WBITS: gzip wrapper only, so a zlib or raw stream is refused as not gzip.
+  if (inflateInit2(&state_->zs, 16 + MAX_WBITS) == Z_OK) {
+    state_->initialized = true;
+  } else {
+    error_ = InternalError("zlib could not initialize a gzip decompressor");
+  }
+  state_->out.resize(size_t{256} * 1024);
+}
+
+GunzipStream::~GunzipStream() {
+  if (state_->initialized) {
+    inflateEnd(&state_->zs);
+  }
+}
+
+Status GunzipStream::Write(std::string_view chunk) {
+  if (!error_.ok()) {
+    return error_;
+  }
+  z_stream& zs = state_->zs;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
+  zs.avail_in = static_cast<uInt>(chunk.size());
+  // Loop while input is left, or while the last call filled the output buffer (zlib may still
+  // hold output for input it has already consumed).
+  bool output_full = false;
+  while (zs.avail_in > 0 || output_full) {
+    if (!in_member_ && zs.avail_in > 0) {
+      in_member_ = true;
+      saw_member_ = true;
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(state_->out.data());
+    zs.avail_out = static_cast<uInt>(state_->out.size());
+    uLong in_before = zs.total_in;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    bytes_in_ += zs.total_in - in_before;
+    size_t produced = state_->out.size() - zs.avail_out;
+    output_full = zs.avail_out == 0;
+    if (produced > 0) {
+      Status s = sink_(std::string_view(state_->out.data(), produced));
+      if (!s.ok()) {
+        error_ = s;
+        return s;
+      }
+      bytes_out_ += produced;
+    }
+    if (rc == Z_STREAM_END) {
+      // The member is complete; another may follow.
+      in_member_ = false;
+      output_full = false;
+      inflateReset(&zs);
+      continue;
+    }
+    if (rc == Z_OK) {
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+      break;  // needs more input
+    }
+    std::string why = zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc);
+    error_ = DataLossError("corrupt gzip data at compressed byte " + std::to_string(bytes_in_) +
+                           ": " + why);
+    return error_;
+  }
+  return OkStatus();
+}
+
+Status GunzipStream::Finish() {
+  if (!error_.ok()) {
+    return error_;
+  }
+  if (!saw_member_) {
+    error_ = DataLossError("not gzip data: the stream is empty");
+  } else if (in_member_) {
+    error_ = DataLossError("truncated gzip data: the stream ends inside a member after " +
+                           std::to_string(bytes_in_) + " compressed bytes");
+  }
+  return error_;
+}
+
+}  // namespace arca::archive

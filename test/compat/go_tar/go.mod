@@ -1,0 +1,3 @@
+module arca.test/compat/gotar
+
+go 1.26.0

@@ -1,0 +1,171 @@
+#include "archive/gzip.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace arca::archive {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Compressible but not trivial: JSON-ish text with random numbers.
+std::string SampleData(size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out;
+  while (out.size() < size) {
+    out += "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm-" + std::to_string(rng()) +
+           "\"},\"data\":{\"k\":\"" + std::to_string(rng()) + "\"}}\n";
+  }
+  out.resize(size);
+  return out;
+}
+
+std::string Compress(std::string_view data, GzipOptions options, size_t write_chunk = 65536) {
+  std::string out;
+  GzipWriter gz(
+      [&out](std::string_view d) {
+        out.append(d);
+        return OkStatus();
+      },
+      options);
+  for (size_t off = 0; off < data.size(); off += write_chunk) {
+    EXPECT_TRUE(gz.Write(data.substr(off, write_chunk)).ok());
+  }
+  EXPECT_TRUE(gz.Finish().ok());
+  EXPECT_EQ(gz.bytes_in(), data.size());
+  EXPECT_EQ(gz.bytes_out(), out.size());
+  return out;
+}
+
+Result<std::string> Decompress(std::string_view data, size_t chunk = 4096) {
+  std::string out;
+  GunzipStream gunzip([&out](std::string_view d) {
+    out.append(d);
+    return OkStatus();
+  });
+  for (size_t off = 0; off < data.size(); off += chunk) {
+    RETURN_IF_ERROR(gunzip.Write(data.substr(off, chunk)));
+  }
+  RETURN_IF_ERROR(gunzip.Finish());
+  return out;
+}
+
+TEST(GzipTest, RoundTripAcrossWorkersAndBlockSizes) {
+  std::string data = SampleData(3 * 1000 * 1000 + 17, 1);
+  for (int workers : {0, 1, 2, 4}) {
+    for (size_t block : {size_t{4096}, size_t{100000}, size_t{1} << 20}) {
+      GzipOptions o;
+      o.workers = workers;
+      o.block_size = block;
+      std::string gz = Compress(data, o);
+      EXPECT_LT(gz.size(), data.size() / 2) << workers << "/" << block;
+      Result<std::string> back = Decompress(gz);
+      ASSERT_TRUE(back.ok()) << back.status().ToString();
+      EXPECT_EQ(*back, data) << workers << "/" << block;
+    }
+  }
+}
+
+TEST(GzipTest, OutputIsMultiMemberGzip) {
+  GzipOptions o;
+  o.block_size = 4096;
+  std::string gz = Compress(SampleData(4096 * 3, 2), o);
+  // Each member starts with the gzip magic and deflate method.
+  size_t members = 0;
+  for (size_t pos = gz.find("\x1f\x8b\x08"); pos != std::string::npos;
+       pos = gz.find("\x1f\x8b\x08", pos + 1)) {
+    ++members;
+  }
+  EXPECT_GE(members, 3u);
+  EXPECT_EQ(gz.substr(0, 3), "\x1f\x8b\x08");
+}
+
+TEST(GzipTest, EmptyInputIsValidGzip) {
+  std::string gz = Compress("", {});
+  EXPECT_FALSE(gz.empty());
+  Result<std::string> back = Decompress(gz);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, "");
+}
+
+TEST(GzipTest, OutputStreamsBeforeFinish) {
+  // With a small block, compressed members reach the sink while input is still being written:
+  // the writer never holds the whole stream.
+  size_t sink_bytes = 0;
+  GzipOptions o;
+  o.block_size = 4096;
+  o.workers = 2;
+  GzipWriter gz(
+      [&](std::string_view d) {
+        sink_bytes += d.size();
+        return OkStatus();
+      },
+      o);
+  std::string data = SampleData(4096 * 64, 3);
+  ASSERT_TRUE(gz.Write(data).ok());
+  EXPECT_GT(sink_bytes, 0u);
+  ASSERT_TRUE(gz.Finish().ok());
+  EXPECT_EQ(sink_bytes, gz.bytes_out());
+}
+
+TEST(GzipTest, SinkErrorIsReturned) {
+  GzipOptions o;
+  o.block_size = 4096;
+  o.workers = 2;
+  GzipWriter gz([](std::string_view) { return UnavailableError("upload failed"); }, o);
+  Status s = gz.Write(SampleData(4096 * 16, 4));
+  if (s.ok()) {
+    s = gz.Finish();
+  }
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(gz.Finish().code(), StatusCode::kUnavailable);
+}
+
+TEST(GunzipTest, CorruptDataIsDataLoss) {
+  std::string gz = Compress(SampleData(200000, 5), {});
+  gz[gz.size() / 2] ^= 0x55;
+  Result<std::string> back = Decompress(gz);
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(GunzipTest, TruncatedIsDataLoss) {
+  std::string gz = Compress(SampleData(200000, 6), {});
+  Result<std::string> back = Decompress(gz.substr(0, gz.size() - 10));
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(back.status().message(), HasSubstr("truncated"));
+}
+
+TEST(GunzipTest, NotGzipIsDataLoss) {
+  EXPECT_EQ(Decompress("PK\x03\x04 this is a zip file").status().code(), StatusCode::kDataLoss);
+  Result<std::string> empty = Decompress("");
+  EXPECT_EQ(empty.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(empty.status().message(), HasSubstr("empty"));
+}
+
+TEST(GunzipTest, TrailingGarbageIsDataLoss) {
+  std::string gz = Compress("hello", {}) + "garbage!";
+  EXPECT_EQ(Decompress(gz).status().code(), StatusCode::kDataLoss);
+}
+
+TEST(GunzipTest, ByteAtATime) {
+  std::string data = SampleData(300000, 7);
+  GzipOptions o;
+  o.block_size = 65536;
+  Result<std::string> back = Decompress(Compress(data, o), 1);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, data);
+}
+
+TEST(GunzipTest, HighlyCompressibleDataCrossesOutputBuffer) {
+  // Megabytes of zeros compress to a few KiB: one input chunk yields many output buffers.
+  std::string data(5 << 20, '\0');
+  Result<std::string> back = Decompress(Compress(data, {}), 1 << 20);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->size(), data.size());
+}
+
+}  // namespace
+}  // namespace arca::archive
