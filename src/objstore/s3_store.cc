@@ -64,6 +64,30 @@ bool IsPlainMd5(std::string_view etag) {
   return etag.size() == 32 && etag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+// Reads up to `limit` bytes into `buffer`, growing it from `initial` bytes as data keeps coming,
+// so small objects never cost a whole part's memory. Returns the bytes read.
+Result<size_t> FillGrowing(const ObjectReader& reader, std::string& buffer, size_t initial,
+                           size_t limit) {
+  size_t filled = 0;
+  buffer.resize(std::min(std::max<size_t>(initial, 1), limit));
+  while (true) {
+    ASSIGN_OR_RETURN(size_t n,
+                     reader(std::span<char>(buffer.data() + filled, buffer.size() - filled)));
+    if (n == 0) {
+      break;
+    }
+    filled += std::min(n, buffer.size() - filled);
+    if (filled == buffer.size()) {
+      if (buffer.size() == limit) {
+        break;
+      }
+      buffer.resize(std::min(buffer.size() * 2, limit));
+    }
+  }
+  buffer.resize(filled);
+  return filled;
+}
+
 // Reads from `reader` until `buffer` is full or the reader ends; returns the bytes read.
 Result<size_t> Fill(const ObjectReader& reader, std::string& buffer) {
   size_t filled = 0;
@@ -485,10 +509,14 @@ Status S3Store::Put(const ObjectKey& key, const ObjectReader& reader, const PutO
     const auto needed = static_cast<size_t>(options.size_hint) / S3Settings::kMaxParts + 1;
     part_size = std::max(part_size, (needed + kMiB - 1) / kMiB * kMiB);
   }
-  std::string first(part_size, '\0');
-  ASSIGN_OR_RETURN(size_t n, Fill(reader, first));
+  // Small objects start with a small buffer: a size hint one byte over the object's size
+  // lets the first read see the end.
+  constexpr size_t kInitialBuffer = 64 * 1024;
+  const size_t initial =
+      options.size_hint >= 0 ? static_cast<size_t>(options.size_hint) + 1 : kInitialBuffer;
+  std::string first;
+  ASSIGN_OR_RETURN(size_t n, FillGrowing(reader, first, initial, part_size));
   if (n < part_size) {
-    first.resize(n);
     return PutSingle(key, first, options);
   }
 
