@@ -54,6 +54,7 @@ struct TransferState {
   Status callback_error;
   bool status_known = false;
   bool to_sink = false;
+  bool headers_reported = false;
 };
 
 size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
@@ -124,6 +125,14 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
     state->response.status = static_cast<int>(code);
     state->to_sink = state->sink != nullptr && code >= 200 && code < 300;
     state->status_known = true;
+    if (state->to_sink && state->request->on_headers) {
+      state->headers_reported = true;
+      Status s = state->request->on_headers(state->response);
+      if (!s.ok()) {
+        state->callback_error = std::move(s);
+        return 0;
+      }
+    }
   }
   if (state->to_sink) {
     Status s = (*state->sink)(std::string_view(data, n));
@@ -310,6 +319,11 @@ class CurlTransport::Impl {
     }
     if (code != CURLE_OK) {
       return MapCurlError(code, req, error_buffer.data());
+    }
+    const int status = state.response.status;
+    if (sink != nullptr && req.on_headers && !state.headers_reported && status >= 200 &&
+        status < 300) {
+      RETURN_IF_ERROR(req.on_headers(state.response));
     }
     return std::move(state.response);
   }

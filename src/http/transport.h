@@ -38,6 +38,8 @@ using BodyReader = std::function<Result<size_t>(std::span<char> buffer)>;
 // Receives the next chunk of a response body. An error aborts the transfer with that error.
 using BodySink = std::function<Status(std::string_view chunk)>;
 
+struct Response;
+
 struct Request {
   std::string method = "GET";
   // An absolute http:// or https:// URL, already percent-encoded.
@@ -49,6 +51,10 @@ struct Request {
   // send it chunked.
   BodyReader body_reader;
   int64_t body_size = -1;
+  // With a sink: called once with the status and headers of a 2xx response before its first
+  // body byte reaches the sink (after the transfer when the body is empty). An error aborts the
+  // transfer with that error. Lets a caller decide how to handle the body from its headers.
+  std::function<Status(const Response& head)> on_headers;
   // A limit on the whole exchange; zero means none (stalls are still caught, see
   // TransportOptions::stall_timeout).
   std::chrono::milliseconds timeout{0};

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "http/curl_transport.h"
@@ -173,6 +174,7 @@ struct S3Store::Op {
   std::string payload_hash = std::string(kEmptyPayloadHash);
   std::chrono::milliseconds timeout{0};
   bool retry_after_partial_sink = false;
+  std::function<Status(const http::Response&)> on_headers;
 };
 
 S3Store::S3Store(S3Config config, Credentials credentials, S3Settings settings,
@@ -298,6 +300,7 @@ Result<http::Response> S3Store::Execute(Op& op, const http::BodySink* sink) {
   const int attempts = std::max(1, settings_.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
     http::Request req = Build(op, scheme_ + "://" + endpoint_host_);
+    req.on_headers = op.on_headers;
     size_t offset = 0;
     if (!op.body.empty()) {
       const std::string_view body = op.body;
@@ -591,51 +594,68 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   op.key = key.value();
   op.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   AddSseHeaders(op.headers, /*for_upload=*/false);
-  Hasher md5(Hasher::Kind::kMd5);
-  std::vector<Hasher> checks;
-  for (const ChecksumAlgorithm a : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
-                                    ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256}) {
-    checks.push_back(Hasher::ForChecksum(a));
-  }
+
+  // What to verify is decided from the response headers, so only useful digests are computed:
+  // the MD5 when the ETag is one (single-part, not KMS or SSE-C encrypted), and a full-object
+  // x-amz-checksum-* when the server returns one (multipart objects have composite ones,
+  // "...-N", which cover parts and are not checked).
+  std::optional<Hasher> md5;
+  std::optional<Hasher> checksum;
+  ChecksumAlgorithm checksum_algorithm = ChecksumAlgorithm::kNone;
+  std::string expected_checksum;
   uint64_t received = 0;
+  op.on_headers = [&](const http::Response& head) {
+    received = 0;
+    md5.reset();
+    checksum.reset();
+    checksum_algorithm = ChecksumAlgorithm::kNone;
+    const std::string etag = StripQuotes(head.Header("etag").value_or(""));
+    const bool encrypted = !config_.customer_key.empty() ||
+                           head.Header("x-amz-server-side-encryption").value_or("") == "aws:kms";
+    if (IsPlainMd5(etag) && !encrypted) {
+      md5.emplace(Hasher::Kind::kMd5);
+    }
+    for (const ChecksumAlgorithm a : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
+                                      ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256}) {
+      const auto value = head.Header("x-amz-checksum-" + std::string(ChecksumHeaderSuffix(a)));
+      if (value && value->find('-') == std::string_view::npos) {
+        checksum.emplace(Hasher::ForChecksum(a));
+        checksum_algorithm = a;
+        expected_checksum = std::string(*value);
+        break;
+      }
+    }
+    return OkStatus();
+  };
   const http::BodySink hashing = [&](std::string_view chunk) {
-    md5.Update(chunk);
-    for (Hasher& h : checks) {
-      h.Update(chunk);
+    if (md5) {
+      md5->Update(chunk);
+    }
+    if (checksum) {
+      checksum->Update(chunk);
     }
     received += chunk.size();
     return sink(chunk);
   };
-  // A retry before the first byte starts the hashes afresh, as nothing was hashed yet.
   ASSIGN_OR_RETURN(http::Response resp, Execute(op, &hashing));
   ASSIGN_OR_RETURN(ObjectInfo info, InfoFromHeaders(key, resp));
   if (info.size != received) {
     return DataLossError("GetObject '" + key.value() + "': received " + std::to_string(received) +
                          " bytes, Content-Length said " + std::to_string(info.size));
   }
-  const bool encrypted = !config_.customer_key.empty() ||
-                         resp.Header("x-amz-server-side-encryption").value_or("") == "aws:kms";
-  if (IsPlainMd5(info.etag) && !encrypted) {
-    const std::string got = HexEncode(md5.Final());
+  if (md5) {
+    const std::string got = HexEncode(md5->Final());
     if (got != info.etag) {
       return DataLossError("GetObject '" + key.value() + "': MD5 " + got +
                            " does not match the ETag " + info.etag);
     }
   }
-  const ChecksumAlgorithm algorithms[] = {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
-                                          ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256};
-  for (size_t i = 0; i < checks.size(); ++i) {
-    const auto header =
-        resp.Header("x-amz-checksum-" + std::string(ChecksumHeaderSuffix(algorithms[i])));
-    // Composite checksums of multipart uploads ("...-3") cover parts, not the object.
-    if (!header || header->find('-') != std::string_view::npos) {
-      continue;
-    }
-    const std::string got = Base64Encode(checks[i].Final());
-    if (got != *header) {
+  if (checksum) {
+    const std::string got = Base64Encode(checksum->Final());
+    if (got != expected_checksum) {
       return DataLossError("GetObject '" + key.value() +
-                           "': " + std::string(ChecksumAlgorithmName(algorithms[i])) + " " + got +
-                           " does not match the stored checksum " + std::string(*header));
+                           "': " + std::string(ChecksumAlgorithmName(checksum_algorithm)) + " " +
+                           got + " does not match the stored checksum " + expected_checksum);
     }
   }
   return info;

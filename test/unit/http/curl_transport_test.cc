@@ -245,6 +245,37 @@ TEST(CurlTransportTest, MethodsAndInMemoryBodies) {
   EXPECT_THAT(seen[3].head, HasSubstr("Content-Length: 0"));
 }
 
+TEST(CurlTransportTest, OnHeadersRunsBeforeTheBodyAndCanAbort) {
+  LoopbackServer server([](const SeenRequest& r) {
+    return HttpResponse(200, r.head.starts_with("GET /empty") ? "" : "body", "X-Kind: blob\r\n");
+  });
+  CurlTransport transport({});
+  std::string order;
+  const BodySink sink = [&](std::string_view chunk) {
+    order += "body:" + std::string(chunk) + ";";
+    return OkStatus();
+  };
+  Request req;
+  req.url = server.Url("/x");
+  req.on_headers = [&](const Response& head) {
+    order += "headers:" + std::string(head.Header("x-kind").value_or("")) + ";";
+    return OkStatus();
+  };
+  ASSERT_TRUE(transport.Send(req, &sink).ok());
+  EXPECT_EQ(order, "headers:blob;body:body;");
+
+  order.clear();
+  req.url = server.Url("/empty");
+  ASSERT_TRUE(transport.Send(req, &sink).ok());
+  EXPECT_EQ(order, "headers:blob;");
+
+  req.url = server.Url("/x");
+  req.on_headers = [](const Response&) { return FailedPreconditionError("not a blob"); };
+  order.clear();
+  EXPECT_EQ(transport.Send(req, &sink).status(), FailedPreconditionError("not a blob"));
+  EXPECT_EQ(order, "");
+}
+
 TEST(CurlTransportTest, SinkAndReaderErrorsAbortWithTheirStatus) {
   LoopbackServer server([](const SeenRequest&) { return HttpResponse(200, "payload"); });
   CurlTransport transport({});

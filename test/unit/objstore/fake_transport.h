@@ -70,6 +70,9 @@ class FakeTransport : public http::Transport {
     }
     http::Response response = std::move(scripted.response).value();
     if (sink != nullptr && response.status >= 200 && response.status < 300) {
+      if (request.on_headers) {
+        RETURN_IF_ERROR(request.on_headers(response));
+      }
       RETURN_IF_ERROR((*sink)(response.body));
       response.body.clear();
       if (!scripted.fail_after_body.ok()) {
