@@ -313,6 +313,9 @@ class CurlTransport::Impl {
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
       state.response.status = static_cast<int>(status);
     }
+    long version = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    state.response.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
     Release(std::move(easy));
     if (!state.callback_error.ok()) {
       return state.callback_error;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http/curl_transport.h"
 #include "objstore/hash.h"
 #include "objstore/s3_store.h"
 
@@ -422,6 +423,84 @@ TEST_F(S3StoreIntegrationTest, FailedMultipartUploadIsAborted) {
                   &uploads),
             0);
   EXPECT_THAT(uploads, ::testing::Not(HasSubstr("UploadId"))) << uploads;
+}
+
+// Run by objstore_tls_test.sh, which starts a MinIO serving HTTPS with a certificate from its
+// own CA and passes TLS_ENDPOINT, TLS_BUCKET, TLS_CA_FILE and TLS_CREDENTIALS_FILE.
+class S3StoreTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(Env("TLS_ENDPOINT").empty() || Env("TLS_CA_FILE").empty())
+        << "run this through test/integration/objstore_tls_test.sh";
+  }
+
+  Result<std::unique_ptr<S3Store>> Make(std::map<std::string, std::string> extra) {
+    std::map<std::string, std::string> config = {{"bucket", Env("TLS_BUCKET")},
+                                                 {"region", "us-east-1"},
+                                                 {"s3Url", Env("TLS_ENDPOINT")},
+                                                 {"credentialsFile", Env("TLS_CREDENTIALS_FILE")}};
+    config.insert(extra.begin(), extra.end());
+    return S3Store::Create(config, S3Settings{}, SystemEnvironment(), RealClock());
+  }
+};
+
+TEST_F(S3StoreTlsTest, TrustsTheCaCertFromTheConfig) {
+  auto store = Make({{"caCert", ReadFile(Env("TLS_CA_FILE"))}});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->PutString(ObjectKey("tls/object"), "over tls").ok());
+  EXPECT_EQ(*(*store)->GetString(ObjectKey("tls/object")), "over tls");
+  auto url = (*store)->PresignGet(ObjectKey("tls/object"), std::chrono::minutes(1));
+  ASSERT_TRUE(url.ok());
+  std::string fetched;
+  EXPECT_EQ(Shell("curl -fsS --cacert '" + Env("TLS_CA_FILE") + "' '" + *url + "'", &fetched), 0);
+  EXPECT_EQ(fetched, "over tls");
+}
+
+TEST_F(S3StoreTlsTest, RefusesAnUntrustedCertificateWithAHint) {
+  auto store = Make({});
+  ASSERT_TRUE(store.ok());
+  Status s = (*store)->PutString(ObjectKey("tls/refused"), "x");
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("caCert"));
+  // Another CA's bundle does not help either.
+  auto wrong = Make({{"caCert", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_NE((*wrong)->PutString(ObjectKey("tls/refused"), "x").code(), StatusCode::kOk);
+}
+
+TEST_F(S3StoreTlsTest, InsecureSkipTlsVerifyAcceptsAnyCertificate) {
+  auto store = Make({{"insecureSkipTLSVerify", "true"}});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->PutString(ObjectKey("tls/insecure"), "ok").ok());
+  EXPECT_EQ(*(*store)->GetString(ObjectKey("tls/insecure")), "ok");
+}
+
+TEST_F(S3StoreTlsTest, NegotiatesHttp2OverTls) {
+  // MinIO answers over HTTP/1.1 only; the kube-apiserver offers HTTP/2.
+  ASSERT_FALSE(Env("KUBE_SERVER").empty());
+  http::TransportOptions options;
+  options.ca_file = Env("KUBE_CA_FILE");
+  http::CurlTransport transport(options);
+  http::Request req;
+  req.url = Env("KUBE_SERVER") + "/livez";
+  auto resp = transport.Send(req);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->http_version, 2);
+  req.url = Env("TLS_ENDPOINT") + "/minio/health/live";
+  http::TransportOptions minio_options;
+  minio_options.ca_file = Env("TLS_CA_FILE");
+  http::CurlTransport minio_transport(minio_options);
+  auto minio = minio_transport.Send(req);
+  ASSERT_TRUE(minio.ok()) << minio.status().ToString();
+  EXPECT_EQ(minio->http_version, 1);
+
+  options.http2 = false;
+  http::CurlTransport http1(options);
+  req.url = Env("KUBE_SERVER") + "/livez";
+  auto forced = http1.Send(req);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->http_version, 1);
 }
 
 }  // namespace
