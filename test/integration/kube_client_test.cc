@@ -16,6 +16,7 @@
 
 #include "http/curl_transport.h"
 #include "kube/client.h"
+#include "kube/connection.h"
 #include "kube/credentials.h"
 #include "kube/kubeconfig.h"
 #include "kube/label_selector.h"
@@ -87,18 +88,19 @@ subjects: [{kind: ServiceAccount, name: arca-kube-admin, namespace: default}]
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     ASSERT_FALSE(config->client_certificate_pem.empty());
     config_ = *config;
-    config_.client_certificate_pem.clear();
-    config_.client_key_pem.clear();
     config_.token = admin_token;
+    // The token is used; the admin certificate the transport cannot present is dropped.
+    ClientOptions client_options;
+    client_options.qps = 0;  // the tests create thousands of objects
+    Result<ConnectionPtr> conn = Connection::Open(config_, RealClock(), client_options);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    connection_ = std::move(*conn);
+    client_ = &connection_->client();
+    config_ = connection_->config();
     http::TransportOptions options;
     options.ca_pem = config_.ca_pem;
     options.ca_file = config_.ca_file;
     transport_ = std::make_unique<http::CurlTransport>(options);
-    credentials_ = MakeCredentialProvider(config_, RealClock(), *runner_);
-    ClientOptions client_options;
-    client_options.qps = 0;  // the tests create thousands of objects
-    client_ =
-        std::make_unique<Client>(config_, *transport_, *credentials_, RealClock(), client_options);
     Result<DiscoveryIndex> index = client_->Discover();
     ASSERT_TRUE(index.ok()) << index.status().ToString();
     index_ = *index;
@@ -117,7 +119,7 @@ subjects: [{kind: ServiceAccount, name: arca-kube-admin, namespace: default}]
   }
 
   void TearDown() override {
-    if (client_) {
+    if (client_ != nullptr) {
       client_->Delete(Ref("namespaces", "", namespace_)).status().IgnoreError();
     }
   }
@@ -140,9 +142,10 @@ subjects: [{kind: ServiceAccount, name: arca-kube-admin, namespace: default}]
   static inline std::string nobody_token;
   std::unique_ptr<CommandRunner> runner_ = MakeProcessRunner();
   RestConfig config_;
+  ConnectionPtr connection_;
+  Client* client_ = nullptr;
+  // For the clients the tests make with other credentials.
   std::unique_ptr<http::Transport> transport_;
-  CredentialProviderPtr credentials_;
-  std::unique_ptr<Client> client_;
   DiscoveryIndex index_;
   std::string namespace_;
 };

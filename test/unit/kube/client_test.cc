@@ -6,6 +6,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "kube/connection.h"
+
 namespace arca::kube {
 namespace {
 
@@ -487,6 +489,39 @@ TEST_F(ClientTest, ClientCertificatesAreRefusedClearly) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
   EXPECT_THAT(r.status().message(), HasSubstr("client-certificate authentication"));
   EXPECT_TRUE(transport_.requests.empty());
+}
+
+TEST_F(ClientTest, ConnectionRefusesSettingsItCannotHonour) {
+  RestConfig proxy = config_;
+  proxy.proxy_url = "http://proxy:3128";
+  EXPECT_EQ(Connection::Open(proxy, clock_).status().code(), StatusCode::kUnimplemented);
+  RestConfig sni = config_;
+  sni.context_name = "prod";
+  sni.tls_server_name = "api.internal";
+  Result<ConnectionPtr> r = Connection::Open(sni, clock_);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(r.status().message(), HasSubstr("context \"prod\" sets tls-server-name"));
+  RestConfig cert_only = config_;
+  cert_only.client_certificate_pem = "CERT";
+  cert_only.client_key_pem = "KEY";
+  EXPECT_EQ(Connection::Open(cert_only, clock_).status().code(), StatusCode::kUnimplemented);
+}
+
+TEST_F(ClientTest, ConnectionUsesTheTokenWhenACertificateIsAlsoConfigured) {
+  RestConfig config = config_;
+  config.client_certificate_pem = "CERT";
+  config.client_key_pem = "KEY";
+  config.token = "tok";
+  auto transport = std::make_unique<FakeTransport>();
+  FakeTransport* fake = transport.get();
+  fake->script.emplace_back(200, "{}");
+  Result<ConnectionPtr> conn =
+      Connection::OpenWithTransport(config, std::move(transport), clock_, options_);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_TRUE((*conn)->client().Get(ConfigMaps("x")).ok());
+  ASSERT_EQ(fake->requests.size(), 1u);
+  EXPECT_EQ(Header(fake->requests[0], "Authorization"), "Bearer tok");
+  EXPECT_EQ((*conn)->config().client_certificate_pem, "");
 }
 
 }  // namespace

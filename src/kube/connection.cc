@@ -1,0 +1,55 @@
+#include "kube/connection.h"
+
+#include "http/curl_transport.h"
+
+namespace arca::kube {
+namespace {
+
+Status CheckSupported(const RestConfig& config) {
+  const std::string where =
+      config.context_name.empty() ? "the cluster" : "context \"" + config.context_name + "\"";
+  if (!config.proxy_url.empty()) {
+    return UnimplementedError(where + " sets proxy-url, which Arca does not support yet");
+  }
+  if (!config.tls_server_name.empty()) {
+    return UnimplementedError(where + " sets tls-server-name, which Arca does not support yet");
+  }
+  if (!config.client_certificate_pem.empty() && !config.exec && config.token.empty() &&
+      config.token_file.empty()) {
+    return UnimplementedError(where +
+                              " authenticates with a client certificate, which Arca does not "
+                              "support yet; use a token or an exec plugin");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOptions options) {
+  RETURN_IF_ERROR(CheckSupported(config));
+  http::TransportOptions transport;
+  transport.ca_pem = config.ca_pem;
+  transport.ca_file = config.ca_file;
+  transport.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
+  return OpenWithTransport(std::move(config), std::make_unique<http::CurlTransport>(transport),
+                           clock, options);
+}
+
+Result<ConnectionPtr> Connection::OpenWithTransport(RestConfig config, http::TransportPtr transport,
+                                                    Clock& clock, ClientOptions options) {
+  RETURN_IF_ERROR(CheckSupported(config));
+  // A certificate is only used when nothing else authenticates; the Client refuses it.
+  if (config.exec || !config.token.empty() || !config.token_file.empty()) {
+    config.client_certificate_pem.clear();
+    config.client_key_pem.clear();
+  }
+  auto conn = std::make_unique<Connection>(Key{});
+  conn->runner_ = MakeProcessRunner();
+  conn->transport_ = std::move(transport);
+  conn->credentials_ = MakeCredentialProvider(config, clock, *conn->runner_);
+  conn->client_ = std::make_unique<Client>(std::move(config), *conn->transport_,
+                                           *conn->credentials_, clock, options);
+  return conn;
+}
+
+}  // namespace arca::kube
