@@ -94,13 +94,13 @@ ObjectInfo InfoFromStat(const std::string& key, const struct stat& st) {
 
 std::string TempName() {
   static std::atomic<uint64_t> counter{0};
-  static const uint64_t seed = [] {
+  static const uint64_t kSeed = [] {
     std::random_device rd;
     return (static_cast<uint64_t>(rd()) << 32) ^ rd();
   }();
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%016llx%08llx",
-                static_cast<unsigned long long>(seed ^ static_cast<uint64_t>(::getpid())),
+                static_cast<unsigned long long>(kSeed ^ static_cast<uint64_t>(::getpid())),
                 static_cast<unsigned long long>(counter.fetch_add(1)));
   return std::string(kFsTempPrefix) + buffer;
 }

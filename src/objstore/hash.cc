@@ -160,10 +160,10 @@ std::string_view ChecksumHeaderSuffix(ChecksumAlgorithm algorithm) {
 }
 
 uint32_t Crc32c(uint32_t crc, std::string_view data) {
-  static const std::array<uint32_t, 256> table = MakeCrc32cTable();
+  static const std::array<uint32_t, 256> kTable = MakeCrc32cTable();
   crc = ~crc;
   for (const char ch : data) {
-    crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
+    crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
   }
   return ~crc;
 }

@@ -12,7 +12,7 @@ namespace arca::objstore {
 namespace {
 
 const std::set<std::string>& KnownKeys() {
-  static const std::set<std::string> keys = {
+  static const std::set<std::string> kKeys = {
       "bucket",
       "prefix",
       "region",
@@ -32,17 +32,17 @@ const std::set<std::string>& KnownKeys() {
       "signatureVersion",
       "enableSharedConfig",
   };
-  return keys;
+  return kKeys;
 }
 
 // Go's strconv.ParseBool, which Velero's plugin uses.
 Result<bool> ParseBool(const std::string& key, const std::string& value) {
-  static const std::set<std::string> true_values = {"1", "t", "T", "TRUE", "true", "True"};
-  static const std::set<std::string> false_values = {"0", "f", "F", "FALSE", "false", "False"};
-  if (true_values.contains(value)) {
+  static const std::set<std::string> kTrueValues = {"1", "t", "T", "TRUE", "true", "True"};
+  static const std::set<std::string> kFalseValues = {"0", "f", "F", "FALSE", "false", "False"};
+  if (kTrueValues.contains(value)) {
     return true;
   }
-  if (false_values.contains(value)) {
+  if (kFalseValues.contains(value)) {
     return false;
   }
   return InvalidArgumentError("config key " + key + ": '" + value +

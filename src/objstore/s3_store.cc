@@ -514,7 +514,7 @@ Status S3Store::Put(const ObjectKey& key, const ObjectReader& reader, const PutO
   }
   // Small objects start with a small buffer: a size hint one byte over the object's size
   // lets the first read see the end.
-  constexpr size_t kInitialBuffer = 64 * 1024;
+  constexpr size_t kInitialBuffer = size_t{64} * 1024;
   const size_t initial =
       options.size_hint >= 0 ? static_cast<size_t>(options.size_hint) + 1 : kInitialBuffer;
   std::string first;
@@ -604,15 +604,31 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   ChecksumAlgorithm checksum_algorithm = ChecksumAlgorithm::kNone;
   std::string expected_checksum;
   uint64_t received = 0;
+  // Set by the first response; a download cut short resumes from `received` with a Range
+  // request that only succeeds while the object still has this ETag.
+  std::string etag;
+  uint64_t total_size = 0;
+  bool resuming = false;
   op.on_headers = [&](const http::Response& head) {
+    if (resuming) {
+      if (head.status != 206) {
+        return DataLossError("GetObject '" + key.value() +
+                             "': the server ignored the Range of a "
+                             "resumed download (HTTP " +
+                             std::to_string(head.status) + ")");
+      }
+      return OkStatus();
+    }
     received = 0;
     md5.reset();
     checksum.reset();
     checksum_algorithm = ChecksumAlgorithm::kNone;
-    const std::string etag = StripQuotes(head.Header("etag").value_or(""));
+    etag = std::string(head.Header("etag").value_or(""));
+    total_size = std::strtoull(std::string(head.Header("content-length").value_or("0")).c_str(),
+                               nullptr, 10);
     const bool encrypted = !config_.customer_key.empty() ||
                            head.Header("x-amz-server-side-encryption").value_or("") == "aws:kms";
-    if (IsPlainMd5(etag) && !encrypted) {
+    if (IsPlainMd5(StripQuotes(etag)) && !encrypted) {
       md5.emplace(Hasher::Kind::kMd5);
     }
     for (const ChecksumAlgorithm a : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
@@ -637,11 +653,34 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
     received += chunk.size();
     return sink(chunk);
   };
-  ASSIGN_OR_RETURN(http::Response resp, Execute(op, &hashing));
+  http::Response resp;
+  for (int resume = 1;; ++resume) {
+    Result<http::Response> attempt = Execute(op, &hashing);
+    if (attempt.ok()) {
+      resp = std::move(attempt).value();
+      break;
+    }
+    if (!http::ShouldRetry(attempt.status()) || received == 0 || etag.empty() ||
+        resume >= std::max(1, settings_.retry.max_attempts)) {
+      if (attempt.status().code() == StatusCode::kFailedPrecondition && resuming) {
+        return FailedPreconditionError("GetObject '" + key.value() +
+                                       "': the object changed while it was being downloaded (" +
+                                       attempt.status().message() + ")");
+      }
+      return attempt.status();
+    }
+    clock_.SleepFor(http::BackoffDelay(settings_.retry, resume));
+    resuming = true;
+    std::erase_if(op.headers,
+                  [](const auto& h) { return h.first == "range" || h.first == "if-match"; });
+    op.headers.emplace_back("range", "bytes=" + std::to_string(received) + "-");
+    op.headers.emplace_back("if-match", etag);
+  }
   ASSIGN_OR_RETURN(ObjectInfo info, InfoFromHeaders(key, resp));
-  if (info.size != received) {
+  info.size = total_size;
+  if (received != total_size) {
     return DataLossError("GetObject '" + key.value() + "': received " + std::to_string(received) +
-                         " bytes, Content-Length said " + std::to_string(info.size));
+                         " bytes, Content-Length said " + std::to_string(total_size));
   }
   if (md5) {
     const std::string got = HexEncode(md5->Final());

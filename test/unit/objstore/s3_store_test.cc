@@ -337,7 +337,7 @@ TEST_F(S3StoreTest, GetChecksTheEtagAndTheServerChecksum) {
   EXPECT_THAT(bad.status().message(), HasSubstr("CRC32"));
 }
 
-TEST_F(S3StoreTest, GetIsNotRetriedOnceBytesReachedTheSink) {
+TEST_F(S3StoreTest, GetWithoutAnEtagIsNotResumedOnceBytesReachedTheSink) {
   Make([](const RecordedRequest&) {
     Scripted s{MakeResponse(200, "partial", {{"content-length", "100"}})};
     s.fail_after_body = UnavailableError("connection reset");
@@ -351,6 +351,53 @@ TEST_F(S3StoreTest, GetIsNotRetriedOnceBytesReachedTheSink) {
   EXPECT_EQ(info.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(transport_->requests().size(), 1u);
   EXPECT_EQ(out, "partial");
+}
+
+TEST_F(S3StoreTest, GetResumesACutDownloadWithRangeAndIfMatch) {
+  const std::string etag = "\"" + HexEncode(Md5("hello world")) + "\"";
+  Make([&](const RecordedRequest& r) {
+    if (r.Header("range").empty()) {
+      Scripted s{MakeResponse(200, "hello ", {{"etag", etag}, {"content-length", "11"}})};
+      s.fail_after_body = UnavailableError("connection reset by peer");
+      return s;
+    }
+    return Scripted{MakeResponse(
+        206, "world",
+        {{"etag", etag}, {"content-length", "5"}, {"content-range", "bytes 6-10/11"}})};
+  });
+  auto got = store_->GetString(ObjectKey("k"));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "hello world");
+  const auto requests = transport_->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].Header("range"), "bytes=6-");
+  EXPECT_EQ(requests[1].Header("if-match"), etag);
+  EXPECT_EQ(clock_.Sleeps().size(), 1u);
+}
+
+TEST_F(S3StoreTest, GetFailsWhenTheObjectChangesWhileResuming) {
+  Make([](const RecordedRequest& r) {
+    if (r.Header("range").empty()) {
+      Scripted s{MakeResponse(200, "old ", {{"etag", "\"v1\""}, {"content-length", "8"}})};
+      s.fail_after_body = UnavailableError("connection reset by peer");
+      return s;
+    }
+    return Scripted{MakeResponse(412, ErrorXml("PreconditionFailed"))};
+  });
+  auto got = store_->GetString(ObjectKey("k"));
+  EXPECT_EQ(got.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(got.status().message(), HasSubstr("changed while it was being downloaded"));
+}
+
+TEST_F(S3StoreTest, GetRefusesAResumeThatIgnoresTheRange) {
+  Make([](const RecordedRequest& r) {
+    Scripted s{MakeResponse(200, "abc", {{"etag", "\"v1\""}, {"content-length", "6"}})};
+    if (r.Header("range").empty()) {
+      s.fail_after_body = UnavailableError("connection reset by peer");
+    }
+    return s;
+  });
+  EXPECT_EQ(store_->GetString(ObjectKey("k")).status().code(), StatusCode::kDataLoss);
 }
 
 TEST_F(S3StoreTest, ListBuildsTheQueryAndDecodesKeys) {
