@@ -18,6 +18,7 @@
 #include "kube/client.h"
 #include "kube/connection.h"
 #include "kube/credentials.h"
+#include "kube/informer.h"
 #include "kube/kubeconfig.h"
 #include "kube/label_selector.h"
 
@@ -496,6 +497,54 @@ TEST_F(KubeIntegrationTest, ExecPluginUserAuthenticates) {
   Result<std::string> ns = client.Get(Ref("namespaces", "", namespace_));
   ASSERT_TRUE(ns.ok()) << ns.status().ToString();
   EXPECT_EQ(json::parse(*ns)["metadata"]["name"], namespace_);
+}
+
+TEST_F(KubeIntegrationTest, InformerTracksAConfigMap) {
+  const ResourceRef cms = Ref("configmaps", namespace_);
+  std::mutex mu;
+  std::vector<std::string> events;
+  const auto record = [&](const std::string& what, std::string_view object) {
+    const std::string name = json::parse(object)["metadata"]["name"];
+    if (name != "kube-root-ca.crt") {
+      std::lock_guard<std::mutex> lock(mu);
+      events.push_back(what + " " + name);
+    }
+  };
+  InformerHandlers handlers;
+  handlers.on_add = [&](std::string_view o) { record("add", o); };
+  handlers.on_update = [&](std::string_view, std::string_view o) { record("update", o); };
+  handlers.on_delete = [&](std::string_view o) { record("delete", o); };
+  InformerOptions options;
+  options.watch_timeout_seconds = 1;
+  Informer informer(*client_, cms, {}, RealClock(), handlers, options);
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread runner([&] { run_status = informer.Run(stop); });
+  const auto wait_for = [&](const std::function<bool()>& condition) {
+    for (int i = 0; i < 100 && !condition(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+  };
+  EXPECT_TRUE(wait_for([&] { return informer.HasSynced(); }));
+  const std::string key = namespace_ + "/tracked";
+  ASSERT_TRUE(client_->Create(cms, ConfigMap("tracked").dump()).ok());
+  EXPECT_TRUE(wait_for([&] { return informer.Get(key).has_value(); }));
+  ASSERT_TRUE(client_
+                  ->Patch(Ref("configmaps", namespace_, "tracked"), PatchType::kMerge,
+                          R"({"data":{"k":"v2"}})")
+                  .ok());
+  EXPECT_TRUE(wait_for([&] {
+    std::optional<std::string> obj = informer.Get(key);
+    return obj && json::parse(*obj)["data"]["k"] == "v2";
+  }));
+  ASSERT_TRUE(client_->Delete(Ref("configmaps", namespace_, "tracked")).ok());
+  EXPECT_TRUE(wait_for([&] { return !informer.Get(key).has_value(); }));
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status.ToString();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_THAT(events, ::testing::ElementsAre("add tracked", "update tracked", "delete tracked"));
 }
 
 }  // namespace
