@@ -1,0 +1,124 @@
+#include "restore/priorities.h"
+
+#include <algorithm>
+#include <set>
+
+namespace arca::restore {
+
+Priorities DefaultPriorities() {
+  return Priorities{
+      {"customresourcedefinitions",
+       "namespaces",
+       "storageclasses",
+       "volumesnapshotclass.snapshot.storage.k8s.io",
+       "volumesnapshotcontents.snapshot.storage.k8s.io",
+       "volumesnapshots.snapshot.storage.k8s.io",
+       "datauploads.velero.io",
+       "persistentvolumes",
+       "persistentvolumeclaims",
+       "clusterroles",
+       "roles",
+       "serviceaccounts",
+       "clusterrolebindings",
+       "rolebindings",
+       "secrets",
+       "configmaps",
+       "limitranges",
+       "priorityclasses",
+       "pods",
+       "replicasets.apps",
+       "clusterclasses.cluster.x-k8s.io",
+       "endpoints",
+       "services"},
+      {"clusterbootstraps.run.tanzu.vmware.com", "clusters.cluster.x-k8s.io",
+       "clusterresourcesets.addons.cluster.x-k8s.io", "apps.kappctrl.k14s.io",
+       "packageinstalls.packaging.carvel.dev"},
+  };
+}
+
+Result<Priorities> ParsePriorities(std::string_view flag) {
+  Priorities out = DefaultPriorities();
+  std::vector<std::string> high;
+  std::vector<std::string> low;
+  bool seen_separator = false;
+  size_t start = 0;
+  while (start <= flag.size()) {
+    size_t comma = flag.find(',', start);
+    std::string_view item = flag.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (item.empty()) {
+      return InvalidArgumentError("invalid restore resource priorities \"" + std::string(flag) +
+                                  "\": empty element");
+    }
+    if (item == "-") {
+      if (seen_separator) {
+        return InvalidArgumentError("invalid restore resource priorities \"" + std::string(flag) +
+                                    "\": more than one \"-\"");
+      }
+      seen_separator = true;
+    } else {
+      (seen_separator ? low : high).emplace_back(item);
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  out.high = std::move(high);
+  if (seen_separator) {
+    out.low = std::move(low);
+  }
+  return out;
+}
+
+std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_group_resources,
+                                      const Priorities& priorities,
+                                      const ResourceResolver& resolve) {
+  const std::set<std::string> present(backup_group_resources.begin(), backup_group_resources.end());
+  auto resolve_name = [&](const std::string& name) {
+    if (resolve) {
+      return resolve(name);
+    }
+    if (present.count(name) != 0) {
+      return name;
+    }
+    std::string match;
+    int matches = 0;
+    for (const std::string& gr : present) {
+      if (gr.size() > name.size() && gr.compare(0, name.size(), name) == 0 &&
+          gr[name.size()] == '.') {
+        match = gr;
+        ++matches;
+      }
+    }
+    return matches == 1 ? match : name;
+  };
+  std::set<std::string> done;
+  std::vector<std::string> order;
+  auto take = [&](const std::string& priority_name) {
+    std::string gr = resolve_name(priority_name);
+    if (present.count(gr) != 0 && done.insert(gr).second) {
+      order.push_back(gr);
+    }
+  };
+  // Pass 1: CRDs, so that their custom resources can be created in pass 2.
+  take("customresourcedefinitions");
+  for (const std::string& gr : priorities.high) {
+    take(gr);
+  }
+  std::set<std::string> low;
+  for (const std::string& name : priorities.low) {
+    low.insert(resolve_name(name));
+  }
+  for (const std::string& gr : present) {  // std::set iterates in sorted order
+    if (low.count(gr) == 0) {
+      take(gr);
+    }
+  }
+  for (const std::string& gr : priorities.low) {
+    take(gr);
+  }
+  return order;
+}
+
+}  // namespace arca::restore

@@ -1,0 +1,43 @@
+// File: restore/priorities.h
+//
+// The order in which a restore creates resource types (../shared/reference/velero-api.md §5.2):
+// CustomResourceDefinitions first in a pass of their own, then the high-priority list, then every
+// other type in the backup alphabetically, then the low-priority list.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arca::restore {
+
+struct Priorities {
+  std::vector<std::string> high;
+  std::vector<std::string> low;
+};
+
+// Velero's default --restore-resource-priorities.
+Priorities DefaultPriorities();
+
+// Parses the flag's syntax: a comma list where a lone "-" separates the high list from the low
+// list. Without "-", only the high list is replaced and the default low list stays, as in Velero.
+// kInvalidArgument for an empty element or more than one "-".
+Result<Priorities> ParsePriorities(std::string_view flag);
+
+// Maps a name from the priority lists ("clusterroles") to a group-resource string
+// ("clusterroles.rbac.authorization.k8s.io"), as discovery does; returns the name unchanged when
+// it cannot be resolved.
+using ResourceResolver = std::function<std::string(const std::string& name)>;
+
+// The restore order of the group-resources present in a backup ("pods", "deployments.apps").
+// Types named in the priorities but absent from the backup do not appear; each type appears once.
+// Without a resolver, a priority name matches the backup's type of that exact name, or else the
+// one type whose resource part is that name when exactly one such type is present.
+std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_group_resources,
+                                      const Priorities& priorities,
+                                      const ResourceResolver& resolve = nullptr);
+
+}  // namespace arca::restore

@@ -1,0 +1,72 @@
+#include "restore/priorities.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace arca::restore {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(RestoreOrderTest, CrdsThenHighThenAlphabeticalThenLow) {
+  std::vector<std::string> in_backup = {
+      "widgets.example.com",
+      "configmaps",
+      "deployments.apps",
+      "namespaces",
+      "customresourcedefinitions.apiextensions.k8s.io",
+      "clusters.cluster.x-k8s.io",
+      "pods",
+      "persistentvolumes",
+      "persistentvolumeclaims",
+      "clusterroles.rbac.authorization.k8s.io",
+      "services",
+      "secrets",
+      "storageclasses.storage.k8s.io",
+      "apps.kappctrl.k14s.io",
+      "ingresses.networking.k8s.io",
+  };
+  EXPECT_THAT(RestoreOrder(in_backup, DefaultPriorities()),
+              ElementsAre("customresourcedefinitions.apiextensions.k8s.io", "namespaces",
+                          "storageclasses.storage.k8s.io", "persistentvolumes",
+                          "persistentvolumeclaims", "clusterroles.rbac.authorization.k8s.io",
+                          "secrets", "configmaps", "pods", "services",
+                          // the rest, alphabetically
+                          "deployments.apps", "ingresses.networking.k8s.io", "widgets.example.com",
+                          // low priorities, in their order
+                          "clusters.cluster.x-k8s.io", "apps.kappctrl.k14s.io"));
+}
+
+TEST(RestoreOrderTest, ResolverDecidesAmbiguousNames) {
+  // "roles" could be rbac's or a custom group's: the resolver (discovery) decides.
+  std::vector<std::string> in_backup = {"roles.rbac.authorization.k8s.io", "roles.example.com",
+                                        "pods"};
+  auto resolve = [](const std::string& name) {
+    return name == "roles" ? std::string("roles.rbac.authorization.k8s.io") : name;
+  };
+  EXPECT_THAT(RestoreOrder(in_backup, DefaultPriorities(), resolve),
+              ElementsAre("roles.rbac.authorization.k8s.io", "pods", "roles.example.com"));
+  // Without one, an ambiguous short name matches nothing and both sort alphabetically.
+  EXPECT_THAT(RestoreOrder(in_backup, DefaultPriorities()),
+              ElementsAre("pods", "roles.example.com", "roles.rbac.authorization.k8s.io"));
+}
+
+TEST(PrioritiesTest, ParseFlag) {
+  Result<Priorities> both = ParsePriorities("namespaces,pods,-,services");
+  ASSERT_TRUE(both.ok());
+  EXPECT_THAT(both->high, ElementsAre("namespaces", "pods"));
+  EXPECT_THAT(both->low, ElementsAre("services"));
+
+  // Without "-", only the high list changes; the default low list stays (as in Velero).
+  Result<Priorities> high_only = ParsePriorities("secrets,configmaps");
+  ASSERT_TRUE(high_only.ok());
+  EXPECT_THAT(high_only->high, ElementsAre("secrets", "configmaps"));
+  EXPECT_EQ(high_only->low, DefaultPriorities().low);
+
+  EXPECT_THAT(ParsePriorities("a,,b").status().message(), HasSubstr("empty element"));
+  EXPECT_THAT(ParsePriorities("a,-,b,-,c").status().message(), HasSubstr("more than one"));
+}
+
+}  // namespace
+}  // namespace arca::restore

@@ -1,0 +1,233 @@
+#include "restore/transform.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/names.h"
+
+namespace arca::restore {
+namespace {
+
+Json J(const char* text) { return Json::parse(text); }
+
+TEST(SkipReasonTest, FinishedPodsJobsAndMirrorPods) {
+  EXPECT_EQ(SkipReason("pods", J(R"({"status":{"phase":"Succeeded"}})")),
+            "pod has phase Succeeded");
+  EXPECT_EQ(SkipReason("pods", J(R"({"status":{"phase":"Failed"}})")), "pod has phase Failed");
+  EXPECT_EQ(SkipReason("pods", J(R"({"status":{"phase":"Running"}})")), "");
+  EXPECT_EQ(
+      SkipReason("pods", J(R"({"metadata":{"annotations":{"kubernetes.io/config.mirror":"x"}}})")),
+      "mirror pod");
+  EXPECT_EQ(SkipReason("jobs.batch", J(R"({"status":{"completionTime":"2026-11-26T00:00:00Z"}})")),
+            "job has completed");
+  EXPECT_EQ(SkipReason("jobs.batch", J(R"({"status":{"active":1}})")), "");
+  EXPECT_EQ(SkipReason("configmaps", J(R"({"status":{"phase":"Failed"}})")), "");
+  EXPECT_EQ(SkipReason("pods", J("[]")), "");  // malformed input is not a crash
+}
+
+TEST(ResetTest, RemovesServerFieldsKeepsUserOnes) {
+  Json item = J(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{
+      "name":"c","namespace":"a","generateName":"c-","selfLink":"/x","uid":"u","resourceVersion":"9",
+      "generation":2,"creationTimestamp":"t","deletionTimestamp":"t","deletionGracePeriodSeconds":30,
+      "ownerReferences":[{"kind":"X"}],"labels":{"l":"1"},"annotations":{"a":"2"},
+      "finalizers":["f"],"managedFields":[{"manager":"m"}]},"data":{"k":"v"},"status":{"s":1}})");
+  Json status = ResetMetadataAndStatus(item);
+  EXPECT_EQ(status, J(R"({"s":1})"));
+  EXPECT_EQ(item, J(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c",
+      "namespace":"a","labels":{"l":"1"},"annotations":{"a":"2"},"finalizers":["f"],
+      "managedFields":[{"manager":"m"}]},"data":{"k":"v"}})"));
+  Json bare = J(R"({"kind":"X"})");
+  EXPECT_TRUE(ResetMetadataAndStatus(bare).is_null());
+}
+
+ActionOutcome Apply(std::string_view gr, Json& item, const ActionContext& ctx = {}) {
+  std::string why;
+  return ApplyBuiltinActions(gr, item, ctx, &why);
+}
+
+TEST(ActionsTest, Job) {
+  Json job = J(R"({"spec":{"selector":{"matchLabels":{"controller-uid":"1","app":"x"}},
+      "template":{"metadata":{"labels":{"batch.kubernetes.io/controller-uid":"1","app":"x"}}}}})");
+  Apply("jobs.batch", job);
+  EXPECT_EQ(job, J(R"({"spec":{"selector":{"matchLabels":{"app":"x"}},
+      "template":{"metadata":{"labels":{"app":"x"}}}}})"));
+}
+
+TEST(ActionsTest, PodDropsNodeAndServiceAccountTokenVolumes) {
+  Json pod = J(R"({"spec":{"nodeName":"n1","priority":100,"serviceAccountName":"web",
+      "volumes":[{"name":"web-token-abcde"},{"name":"data"}],
+      "containers":[{"name":"c","volumeMounts":[{"name":"web-token-abcde"},{"name":"data"}]}],
+      "initContainers":[{"name":"i","volumeMounts":[{"name":"web-token-abcde"}]}]}})");
+  Apply("pods", pod);
+  EXPECT_EQ(pod, J(R"({"spec":{"serviceAccountName":"web","volumes":[{"name":"data"}],
+      "containers":[{"name":"c","volumeMounts":[{"name":"data"}]}],
+      "initContainers":[{"name":"i","volumeMounts":[]}]}})"));
+}
+
+TEST(ActionsTest, ServiceClusterIpAndNodePorts) {
+  // nodePort 30080 was set by the user (last-applied); 30443 was allocated by the server.
+  Json svc = J(R"({"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":
+      "{\"spec\":{\"ports\":[{\"port\":80,\"nodePort\":30080}]}}"}},
+      "spec":{"type":"NodePort","clusterIP":"10.0.0.5","clusterIPs":["10.0.0.5"],
+      "ports":[{"port":80,"protocol":"TCP","nodePort":30080},{"port":443,"protocol":"TCP","nodePort":30443}]}})");
+  Apply("services", svc);
+  EXPECT_EQ(svc["spec"],
+            J(R"({"type":"NodePort","ports":[{"port":80,"protocol":"TCP","nodePort":30080},
+      {"port":443,"protocol":"TCP"}]})"));
+
+  // Explicit via managedFields, and a LoadBalancer health check port set by the user.
+  Json lb = J(R"({"metadata":{"managedFields":[{"fieldsV1":{"f:spec":{"f:healthCheckNodePort":{},
+      "f:ports":{"k:{\"port\":443,\"protocol\":\"TCP\"}":{"f:nodePort":{}}}}}}]},
+      "spec":{"type":"LoadBalancer","clusterIP":"10.0.0.6","healthCheckNodePort":31000,
+      "ports":[{"port":443,"protocol":"TCP","nodePort":30443},{"port":80,"protocol":"TCP","nodePort":30080}]}})");
+  Apply("services", lb);
+  EXPECT_EQ(lb["spec"], J(R"({"type":"LoadBalancer","healthCheckNodePort":31000,
+      "ports":[{"port":443,"protocol":"TCP","nodePort":30443},{"port":80,"protocol":"TCP"}]})"));
+
+  // Headless keeps clusterIP None; preserveNodePorts keeps every node port.
+  Json headless = J(R"({"spec":{"clusterIP":"None","ports":[{"port":1,"nodePort":30001}]}})");
+  ActionContext keep;
+  keep.preserve_node_ports = true;
+  Apply("services", headless, keep);
+  EXPECT_EQ(headless, J(R"({"spec":{"clusterIP":"None","ports":[{"port":1,"nodePort":30001}]}})"));
+
+  Json external =
+      J(R"({"spec":{"type":"ExternalName","externalName":"x.example.com","clusterIP":"1.2.3.4"}})");
+  Json before = external;
+  Apply("services", external);
+  EXPECT_EQ(external, before);
+}
+
+TEST(ActionsTest, ServiceAccountDropsFirstTokenSecret) {
+  Json sa = J(
+      R"({"metadata":{"name":"web"},"secrets":[{"name":"other"},{"name":"web-token-1"},{"name":"web-token-2"}]})");
+  Apply("serviceaccounts", sa);
+  EXPECT_EQ(sa["secrets"], J(R"([{"name":"other"},{"name":"web-token-2"}])"));
+}
+
+TEST(ActionsTest, BindingSubjectsFollowNamespaceMapping) {
+  ActionContext ctx;
+  ctx.namespace_mapping = {{"shop", "shop-restored"}};
+  Json rb = J(R"({"subjects":[{"kind":"ServiceAccount","name":"a","namespace":"shop"},
+      {"kind":"ServiceAccount","name":"b","namespace":"other"},{"kind":"User","name":"u"}]})");
+  Apply("clusterrolebindings.rbac.authorization.k8s.io", rb, ctx);
+  EXPECT_EQ(rb["subjects"][0]["namespace"], "shop-restored");
+  EXPECT_EQ(rb["subjects"][1]["namespace"], "other");
+  EXPECT_FALSE(rb["subjects"][2].contains("namespace"));
+}
+
+TEST(ActionsTest, PvcAnnotations) {
+  Json pvc = J(R"({"metadata":{"annotations":{"pv.kubernetes.io/bind-completed":"yes",
+      "volume.kubernetes.io/selected-node":"n","keep":"me"}}})");
+  Apply("persistentvolumeclaims", pvc);
+  EXPECT_EQ(pvc["metadata"]["annotations"], J(R"({"keep":"me"})"));
+}
+
+TEST(ActionsTest, ManagedApiServiceIsSkipped) {
+  Json api =
+      J(R"({"metadata":{"labels":{"kube-aggregator.kubernetes.io/automanaged":"onstart"}}})");
+  std::string why;
+  EXPECT_EQ(ApplyBuiltinActions("apiservices.apiregistration.k8s.io", api, {}, &why),
+            ActionOutcome::kSkip);
+  EXPECT_EQ(why, "APIService managed by the API server");
+}
+
+TEST(ActionsTest, WebhookSideEffects) {
+  Json hook = J(R"({"webhooks":[{"sideEffects":"Unknown"},{"sideEffects":"NoneOnDryRun"},{}]})");
+  Apply("validatingwebhookconfigurations.admissionregistration.k8s.io", hook);
+  EXPECT_EQ(
+      hook,
+      J(R"({"webhooks":[{"sideEffects":"None"},{"sideEffects":"NoneOnDryRun"},{"sideEffects":"None"}]})"));
+}
+
+TEST(ActionsTest, ServiceAccountTokenSecrets) {
+  ActionContext ctx;
+  ctx.namespace_mapping = {{"a", "b"}};
+  ctx.service_accounts = [](const std::string& ns) {
+    return ns == "b" ? std::vector<std::string>{"web"} : std::vector<std::string>{};
+  };
+  Json owned = J(
+      R"({"type":"kubernetes.io/service-account-token","metadata":{"name":"web-token-x","namespace":"a"}})");
+  std::string why;
+  EXPECT_EQ(ApplyBuiltinActions("secrets", owned, ctx, &why), ActionOutcome::kSkip);
+  EXPECT_EQ(why, "service account token secret of existing service account web");
+
+  Json orphan = J(R"({"type":"kubernetes.io/service-account-token","metadata":{"name":"db-token-x",
+      "namespace":"a","annotations":{"kubernetes.io/service-account.uid":"u","k":"v"}},
+      "data":{"token":"dA==","ca.crt":"Yw==","namespace":"YQ=="}})");
+  EXPECT_EQ(ApplyBuiltinActions("secrets", orphan, ctx, &why), ActionOutcome::kRestore);
+  EXPECT_EQ(orphan["metadata"]["annotations"], J(R"({"k":"v"})"));
+  EXPECT_EQ(orphan["data"], J(R"({"namespace":"YQ=="})"));
+}
+
+TEST(ActionsTest, CrdPreserveUnknownFields) {
+  Json crd = J(R"({"apiVersion":"apiextensions.k8s.io/v1","spec":{"preserveUnknownFields":true,
+      "versions":[{"name":"v1","schema":{"openAPIV3Schema":{"type":"object"}}}]}})");
+  Apply("customresourcedefinitions.apiextensions.k8s.io", crd);
+  EXPECT_EQ(crd["spec"], J(R"({"preserveUnknownFields":false,"versions":[{"name":"v1","schema":
+      {"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]})"));
+}
+
+TEST(ActionsTest, StorageClassAndImageMappings) {
+  ActionContext ctx;
+  ctx.storage_class_mapping = {{"gp2", "gp3"}};
+  ctx.image_name_rules = {"registry.old.io/,registry.new.io/"};
+  Json sts = J(R"({"spec":{"volumeClaimTemplates":[{"spec":{"storageClassName":"gp2"}},
+      {"spec":{"storageClassName":"other"}}],"template":{"spec":{"containers":[
+      {"image":"registry.old.io/app:1"}],"initContainers":[{"image":"busybox"}]}}}})");
+  Apply("statefulsets.apps", sts, ctx);
+  EXPECT_EQ(sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "gp3");
+  EXPECT_EQ(sts["spec"]["volumeClaimTemplates"][1]["spec"]["storageClassName"], "other");
+  EXPECT_EQ(sts["spec"]["template"]["spec"]["containers"][0]["image"], "registry.new.io/app:1");
+  EXPECT_EQ(sts["spec"]["template"]["spec"]["initContainers"][0]["image"], "busybox");
+
+  Json cron = J(R"({"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[
+      {"image":"registry.old.io/job"}]}}}}}})");
+  Apply("cronjobs.batch", cron, ctx);
+  EXPECT_EQ(cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+            "registry.new.io/job");
+}
+
+TEST(ActionsTest, MalformedObjectsAreNotACrash) {
+  for (const char* text : {R"([])", R"({"spec":[]})", R"({"spec":{"volumes":7,"containers":"x"}})",
+                           R"({"metadata":"x","subjects":{}})"}) {
+    for (const char* gr : {"pods", "services", "serviceaccounts", "secrets", "jobs.batch",
+                           "rolebindings.rbac.authorization.k8s.io", "persistentvolumeclaims"}) {
+      Json item = J(text);
+      std::string why;
+      ApplyBuiltinActions(gr, item, {}, &why);
+      ResetMetadataAndStatus(item);
+    }
+  }
+}
+
+TEST(LabelsTest, TargetNamespaceAndRestoreLabels) {
+  Json item = J(R"({"metadata":{"name":"c","namespace":"shop","labels":{"app":"x"}}})");
+  std::string long_backup(70, 'b');
+  SetTargetNamespaceAndLabels(item, "shop-restored", long_backup, "r1");
+  EXPECT_EQ(item["metadata"]["namespace"], "shop-restored");
+  EXPECT_EQ(item["metadata"]["labels"]["app"], "x");
+  EXPECT_EQ(item["metadata"]["labels"]["velero.io/restore-name"], "r1");
+  EXPECT_EQ(item["metadata"]["labels"]["velero.io/backup-name"], api::GetValidName(long_backup));
+
+  Json cluster = J(R"({"metadata":{"name":"pv1"}})");
+  SetTargetNamespaceAndLabels(cluster, "", "b", "r");
+  EXPECT_FALSE(cluster["metadata"].contains("namespace"));
+}
+
+TEST(NamesTest, GetValidName) {
+  EXPECT_EQ(api::GetValidName("short"), "short");
+  std::string exactly63(63, 'x');
+  EXPECT_EQ(api::GetValidName(exactly63), exactly63);
+  // sha256("a" * 70) starts with 6bd5e5 (checked with sha256sum).
+  EXPECT_EQ(api::GetValidName(std::string(70, 'a')), std::string(57, 'a') + "6bd5e5");
+}
+
+TEST(NonRestorableTest, List) {
+  EXPECT_THAT(NonRestorableResources(), ::testing::Contains("nodes"));
+  EXPECT_THAT(NonRestorableResources(), ::testing::Contains("events.events.k8s.io"));
+  EXPECT_EQ(NonRestorableResources().size(), 9u);
+}
+
+}  // namespace
+}  // namespace arca::restore
