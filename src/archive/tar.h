@@ -91,6 +91,11 @@ class TarReader {
   // Go's and GNU tar's readers accept it.
   Status Finish();
 
+  // A ByteSink that feeds this reader (for chaining: store download -> GunzipStream -> here).
+  ByteSink AsSink() {
+    return [this](std::string_view d) { return Write(d); };
+  }
+
   uint64_t entries() const { return entries_; }
   // Entries that were not regular files and were skipped.
   uint64_t skipped_entries() const { return skipped_; }

@@ -1,0 +1,125 @@
+#include "backup/contents.h"
+
+#include <algorithm>
+
+#include "archive/velero_layout.h"
+
+namespace arca::backup {
+
+std::string WithTypeMeta(std::string_view item_json, std::string_view api_version,
+                         std::string_view kind) {
+  size_t brace = item_json.find('{');
+  if (brace == std::string_view::npos) {
+    return std::string(item_json);
+  }
+  std::string_view rest = item_json.substr(brace + 1);
+  size_t first = rest.find_first_not_of(" \t\r\n");
+  bool empty_object = first != std::string_view::npos && rest[first] == '}';
+  std::string out;
+  out.reserve(item_json.size() + api_version.size() + kind.size() + 32);
+  out.append(item_json.substr(0, brace + 1));
+  out += "\"apiVersion\":";
+  out += nlohmann::json(std::string(api_version)).dump();
+  out += ",\"kind\":";
+  out += nlohmann::json(std::string(kind)).dump();
+  if (!empty_object) {
+    out += ',';
+  }
+  out.append(rest);
+  return out;
+}
+
+void ResourceList::Add(const ItemRef& ref) {
+  std::string key = ref.ApiVersion() + "/" + ref.kind;
+  by_type_[key].push_back(ref.ns.empty() ? ref.name : ref.ns + "/" + ref.name);
+  ++count_;
+}
+
+nlohmann::json ResourceList::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, names] : by_type_) {
+    std::vector<std::string> sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    j[key] = std::move(sorted);
+  }
+  return j;
+}
+
+void BackupResults::Add(Result& r, std::string_view ns, bool cluster, std::string message) {
+  if (!ns.empty()) {
+    r.namespaces[std::string(ns)].push_back(std::move(message));
+  } else if (cluster) {
+    r.cluster.push_back(std::move(message));
+  } else {
+    r.velero.push_back(std::move(message));
+  }
+}
+
+void BackupResults::AddWarning(std::string_view ns, bool cluster, std::string message) {
+  Add(warnings_, ns, cluster, std::move(message));
+  ++warnings_count_;
+}
+
+void BackupResults::AddError(std::string_view ns, bool cluster, std::string message) {
+  Add(errors_, ns, cluster, std::move(message));
+  ++errors_count_;
+}
+
+nlohmann::json BackupResults::Result::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (!velero.empty()) {
+    j["velero"] = velero;
+  }
+  if (!cluster.empty()) {
+    j["cluster"] = cluster;
+  }
+  if (!namespaces.empty()) {
+    j["namespaces"] = namespaces;
+  }
+  return j;
+}
+
+nlohmann::json BackupResults::ToJson() const {
+  return nlohmann::json{{"errors", errors_.ToJson()}, {"warnings", warnings_.ToJson()}};
+}
+
+BackupContentsWriter::BackupContentsWriter(archive::ByteSink sink, archive::GzipOptions gzip,
+                                           std::chrono::system_clock::time_point now)
+    : gzip_(std::move(sink), gzip), tar_(gzip_.AsSink()), now_(now) {}
+
+Status BackupContentsWriter::Begin() {
+  return tar_.AddFile(archive::kVersionEntry, std::string(archive::kFormatVersion) + "\n", now_);
+}
+
+Status BackupContentsWriter::AddItem(const ItemRef& ref, std::string_view item_json) {
+  std::string gr = ref.GroupResource();
+  RETURN_IF_ERROR(tar_.AddFile(archive::ItemPath(gr, ref.ns, ref.name), item_json, now_));
+  RETURN_IF_ERROR(tar_.AddFile(
+      archive::ItemPath(gr, ref.ns, ref.name, archive::PreferredVersionDir(ref.version)), item_json,
+      now_));
+  resource_list_.Add(ref);
+  return OkStatus();
+}
+
+Status BackupContentsWriter::Finish() {
+  RETURN_IF_ERROR(tar_.Finish());
+  return gzip_.Finish();
+}
+
+Result<std::string> GzipDocument(std::string_view text) {
+  std::string out;
+  archive::GzipOptions options;
+  options.workers = 0;
+  options.block_size = std::max<size_t>(text.size(), 4096);
+  archive::GzipWriter gz(
+      [&out](std::string_view d) {
+        out.append(d);
+        return OkStatus();
+      },
+      options);
+  RETURN_IF_ERROR(gz.Write(text));
+  RETURN_IF_ERROR(gz.Finish());
+  return out;
+}
+
+}  // namespace arca::backup
