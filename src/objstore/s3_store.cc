@@ -1,5 +1,7 @@
 #include "objstore/s3_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -16,6 +18,15 @@ namespace arca::objstore {
 namespace {
 
 constexpr std::string_view kXmlType = "application/xml";
+
+// The module's logger, "objstore". Messages never contain credentials.
+spdlog::logger& Log() {
+  static const std::shared_ptr<spdlog::logger> kLogger = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("objstore");
+    return existing != nullptr ? existing : spdlog::default_logger()->clone("objstore");
+  }();
+  return *kLogger;
+}
 
 bool IsIpOrLocalhost(std::string_view host) {
   const std::string_view name =
@@ -199,6 +210,12 @@ S3Store::~S3Store() = default;
 Result<std::unique_ptr<S3Store>> S3Store::Create(const std::map<std::string, std::string>& config,
                                                  const S3Settings& settings, Environment& env,
                                                  Clock& clock) {
+  return Create(config, settings, env, clock, nullptr);
+}
+
+Result<std::unique_ptr<S3Store>> S3Store::Create(const std::map<std::string, std::string>& config,
+                                                 const S3Settings& settings, Environment& env,
+                                                 Clock& clock, http::TransportPtr transport) {
   ASSIGN_OR_RETURN(S3Config parsed, ParseS3Config(config));
   if (!parsed.customer_key_encryption_secret.empty()) {
     return UnimplementedError(
@@ -207,10 +224,12 @@ Result<std::unique_ptr<S3Store>> S3Store::Create(const std::map<std::string, std
   }
   RETURN_IF_ERROR(LoadCustomerKey(parsed, env));
   ASSIGN_OR_RETURN(Credentials creds, ResolveCredentials(parsed, env));
-  http::TransportOptions options;
-  options.ca_pem = parsed.ca_cert;
-  options.insecure_skip_tls_verify = parsed.insecure_skip_tls_verify;
-  auto transport = std::make_unique<http::CurlTransport>(options);
+  if (transport == nullptr) {
+    http::TransportOptions options;
+    options.ca_pem = parsed.ca_cert;
+    options.insecure_skip_tls_verify = parsed.insecure_skip_tls_verify;
+    transport = std::make_unique<http::CurlTransport>(options);
+  }
   if (parsed.region.empty() && !parsed.s3_url.empty()) {
     parsed.region = "us-east-1";
   }
@@ -325,7 +344,10 @@ Result<http::Response> S3Store::Execute(Op& op, const http::BodySink* sink) {
     if (attempt >= attempts || !can_retry || !http::ShouldRetry(failure)) {
       return failure;
     }
-    clock_.SleepFor(http::BackoffDelay(settings_.retry, attempt));
+    const std::chrono::milliseconds wait = http::BackoffDelay(settings_.retry, attempt);
+    Log().warn("{} (attempt {} of {}); retrying in {} ms", failure.ToString(), attempt, attempts,
+               wait.count());
+    clock_.SleepFor(wait);
   }
 }
 
@@ -416,6 +438,7 @@ class S3Store::Multipart {
       status = Complete();
     }
     if (!status.ok()) {
+      Log().info("aborting the multipart upload of '{}': {}", key_.value(), status.ToString());
       Abort();
     }
     return status;
@@ -669,6 +692,7 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
       }
       return attempt.status();
     }
+    Log().warn("{} after {} bytes; resuming the download", attempt.status().ToString(), received);
     clock_.SleepFor(http::BackoffDelay(settings_.retry, resume));
     resuming = true;
     std::erase_if(op.headers,

@@ -16,8 +16,8 @@
 //     and against a full-object x-amz-checksum-* when the server returns one; a mismatch is
 //     kDataLoss.
 //   - Requests are retried with backoff (S3Settings::retry) on 5xx, 429, SlowDown,
-//     RequestTimeout, timeouts and connection resets. A GET is only retried before any byte
-//     reached the sink.
+//     RequestTimeout, timeouts and connection resets. A GET cut off after some bytes reached
+//     the sink resumes where it stopped (Range + If-Match on the first response's ETag).
 #pragma once
 
 #include <map>
@@ -53,6 +53,11 @@ class S3Store : public ObjectStore {
   static Result<std::unique_ptr<S3Store>> Create(const std::map<std::string, std::string>& config,
                                                  const S3Settings& settings, Environment& env,
                                                  Clock& clock);
+  // The same with the transport given (tests); `transport` replaces the CurlTransport, so the
+  // TLS config keys are then up to it.
+  static Result<std::unique_ptr<S3Store>> Create(const std::map<std::string, std::string>& config,
+                                                 const S3Settings& settings, Environment& env,
+                                                 Clock& clock, http::TransportPtr transport);
 
   // Everything injected (tests use a fake transport). REQUIRES: config.region is set.
   S3Store(S3Config config, Credentials credentials, S3Settings settings,

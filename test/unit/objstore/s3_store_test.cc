@@ -400,6 +400,64 @@ TEST_F(S3StoreTest, GetRefusesAResumeThatIgnoresTheRange) {
   EXPECT_EQ(store_->GetString(ObjectKey("k")).status().code(), StatusCode::kDataLoss);
 }
 
+// Environment with one credentials file and nothing else.
+class OneFileEnvironment : public Environment {
+ public:
+  std::optional<std::string> Get(const std::string&) override { return std::nullopt; }
+  Result<std::string> ReadFile(const std::string& path) override {
+    if (path == "/creds") {
+      return std::string("[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n");
+    }
+    return NotFoundError("cannot read " + path);
+  }
+};
+
+TEST_F(S3StoreTest, CreateDiscoversTheRegionOfAnAwsBucket) {
+  OneFileEnvironment env;
+  auto transport = std::make_unique<FakeTransport>([](const RecordedRequest& r) {
+    if (r.method == "HEAD" && r.url == "https://s3.amazonaws.com/velero") {
+      return Scripted{MakeResponse(301, "", {{"x-amz-bucket-region", "eu-central-1"}})};
+    }
+    return Scripted{MakeResponse(200)};
+  });
+  FakeTransport* fake = transport.get();
+  auto store = S3Store::Create({{"bucket", "velero"}, {"credentialsFile", "/creds"}}, {}, env,
+                               clock_, std::move(transport));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->Config().region, "eu-central-1");
+  ASSERT_TRUE((*store)->PutString(ObjectKey("k"), "x").ok());
+  EXPECT_EQ(fake->requests().back().url, "https://velero.s3.eu-central-1.amazonaws.com/k");
+  EXPECT_THAT(fake->requests().back().Header("authorization"),
+              HasSubstr("Credential=AK/20231114/eu-central-1/s3/aws4_request"));
+}
+
+TEST_F(S3StoreTest, CreateDefaultsACustomEndpointToUsEast1AndChecksInputs) {
+  OneFileEnvironment env;
+  const auto ok = [](const RecordedRequest&) { return Scripted{MakeResponse(200)}; };
+  auto store = S3Store::Create(
+      {{"bucket", "velero"}, {"s3Url", "http://minio:9000"}, {"credentialsFile", "/creds"}}, {},
+      env, clock_, std::make_unique<FakeTransport>(ok));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->Config().region, "us-east-1");
+  EXPECT_FALSE((*store)->UsesPathStyle());  // a DNS name: virtual-hosted unless forced
+
+  EXPECT_EQ(S3Store::Create({{"bucket", "b"}, {"credentialsFile", "/missing"}}, {}, env, clock_,
+                            std::make_unique<FakeTransport>(ok))
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(S3Store::Create({{"bucket", "b"}, {"customerKeyEncryptionSecret", "s/k"}}, {}, env,
+                            clock_, std::make_unique<FakeTransport>(ok))
+                .status()
+                .code(),
+            StatusCode::kUnimplemented);
+  EXPECT_EQ(S3Store::Create({{"bucket", "b"}, {"unknownKey", "1"}}, {}, env, clock_,
+                            std::make_unique<FakeTransport>(ok))
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_F(S3StoreTest, ListBuildsTheQueryAndDecodesKeys) {
   Make([](const RecordedRequest&) {
     return Scripted{MakeResponse(
