@@ -19,7 +19,7 @@ namespace {
 
 constexpr size_t kIoChunk = 1 << 20;
 constexpr int kMaxListKeys = 1000;
-constexpr int kPutAttempts = 3;
+constexpr int kPutAttempts = 5;
 
 // Closes a file descriptor when it goes out of scope.
 class Fd {

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace arca::objstore {
@@ -165,6 +167,47 @@ TEST_F(FsStoreTest, FailedWriteLeavesOldObjectAndNoTemporaryFile) {
   EXPECT_EQ(seen_during_write, "old contents|old contents");
   EXPECT_EQ(*store_->GetString(ObjectKey("dir/obj")), "old contents");
   EXPECT_THAT(FilesIn(root_ / "dir"), ElementsAre("obj"));
+}
+
+TEST_F(FsStoreTest, ConcurrentWritersAndReadersOnlySeeWholeObjects) {
+  constexpr int kWriters = 4;
+  constexpr int kRounds = 25;
+  constexpr size_t kSize = 256 * 1024;
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  Put("shared/obj", std::string(kSize, 'a'));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      const std::string body(kSize, static_cast<char>('b' + w));
+      for (int i = 0; i < kRounds; ++i) {
+        EXPECT_TRUE(store_->PutString(ObjectKey("shared/obj"), body).ok());
+        // Churn a sibling so Delete's directory pruning races with Put's mkdir.
+        EXPECT_TRUE(store_->PutString(ObjectKey("churn/" + std::to_string(w)), "x").ok());
+        EXPECT_TRUE(store_->Delete(ObjectKey("churn/" + std::to_string(w))).ok());
+      }
+    });
+  }
+  std::thread reader([&] {
+    while (!done) {
+      auto got = store_->GetString(ObjectKey("shared/obj"));
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ++reads;
+      if (got->size() != kSize || got->find_first_not_of(got->front()) != std::string::npos) {
+        ++torn;
+      }
+    }
+  });
+  for (auto& t : threads) {
+    t.join();
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_THAT(FilesIn(root_ / "shared"), ElementsAre("obj"));
+  EXPECT_FALSE(fs::exists(root_ / "churn"));
 }
 
 TEST_F(FsStoreTest, KeyNeedingAnObjectAsDirectoryIsFailedPrecondition) {
