@@ -286,23 +286,33 @@ Status Client::Watch(const ResourceRef& ref, ListOptions options, const WatchCal
   ObjectMetaParser parser;
   bool stopped = false;
   int failures = 0;
+  int empty_streams = 0;
+  int events = 0;
   const WatchCallback track = [&](std::string_view type, std::string_view object) -> Status {
     Result<ObjectMeta> meta = parser.Parse(object);
     if (meta.ok() && !meta->resource_version.empty()) {
       options.resource_version = meta->resource_version;
     }
     failures = 0;
+    ++events;
     Status s = on_event(type, object);
     stopped = s.code() == StatusCode::kCancelled;
     return s;
   };
   while (true) {
+    events = 0;
     Status s = WatchOnce(ref, options, track);
     if (stopped) {
       return OkStatus();
     }
     if (s.ok()) {
-      continue;  // the server closed the stream (timeoutSeconds): resume
+      // The server closed the stream (timeoutSeconds): resume. Streams that end without a
+      // single event are spaced out, so a misbehaving server cannot make this spin.
+      empty_streams = events == 0 ? empty_streams + 1 : 0;
+      if (empty_streams > 0) {
+        clock_.SleepFor(http::BackoffDelay(options_.retry, empty_streams));
+      }
+      continue;
     }
     if (s.code() != StatusCode::kUnavailable) {
       return s;

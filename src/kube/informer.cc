@@ -147,7 +147,9 @@ Status Informer::Run(const std::atomic<bool>& stop) {
       return s;
     }
     failures = 0;
+    int empty_streams = 0;
     while (!stop) {
+      int events = 0;
       ListOptions options;
       options.label_selector = selectors_.label_selector;
       options.field_selector = selectors_.field_selector;
@@ -160,10 +162,17 @@ Status Informer::Run(const std::atomic<bool>& stop) {
                                        return CancelledError("stopping");
                                      }
                                      failures = 0;
+                                     ++events;
                                      return Apply(type, object);
                                    });
       if (s.ok()) {
-        continue;  // the stream ended: watch again from where it stopped
+        // The stream ended: watch again from where it stopped, spacing out streams that end
+        // without a single event.
+        empty_streams = events == 0 ? empty_streams + 1 : 0;
+        if (empty_streams > 0) {
+          clock_.SleepFor(http::BackoffDelay(http::RetryParams{}, std::min(empty_streams, 10)));
+        }
+        continue;
       }
       if (s.code() == StatusCode::kOutOfRange) {
         break;  // too old: relist

@@ -354,6 +354,23 @@ TEST_F(ClientTest, WatchResumesFromTheLastVersionAfterADrop) {
   EXPECT_THAT(clock_.Sleeps(), ElementsAre(milliseconds(100)));
 }
 
+TEST_F(ClientTest, WatchSpacesOutStreamsThatEndEmpty) {
+  transport_.script.emplace_back(200, "");
+  transport_.script.emplace_back(200, "");
+  transport_.script.emplace_back(200, Event("ADDED", "a", "5"));
+  transport_.script.emplace_back(200, "");
+  transport_.script.emplace_back(200, Event("DELETED", "a", "6"));
+  Client client = MakeClient();
+  Status s = client.Watch(ConfigMaps(), {}, [](std::string_view type, std::string_view) {
+    return type == "DELETED" ? CancelledError("done") : OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // Backoff grows over consecutive empty streams and starts over after an event.
+  EXPECT_THAT(clock_.Sleeps(),
+              ElementsAre(milliseconds(100), milliseconds(400), milliseconds(100)));
+  EXPECT_EQ(transport_.requests.size(), 5u);
+}
+
 TEST_F(ClientTest, WatchReportsTooOldResourceVersions) {
   // As an ERROR event inside the stream...
   transport_.script.emplace_back(

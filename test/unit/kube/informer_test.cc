@@ -145,6 +145,19 @@ TEST_F(InformerTest, RetriesUnavailableWithBackoffAndStopsOnOtherErrors) {
               ElementsAre(std::chrono::milliseconds(100), std::chrono::milliseconds(400)));
 }
 
+TEST_F(InformerTest, StreamsThatEndEmptyAreSpacedOut) {
+  transport_.script.emplace_back(200, List({}, "1"));
+  transport_.script.emplace_back(200, "");
+  transport_.script.emplace_back(200, Event("ADDED", "a", "2") + Event("MODIFIED", "a", "3"));
+  std::atomic<bool> stop{false};
+  InformerHandlers handlers;
+  handlers.on_add = [&](std::string_view) { stop = true; };
+  Informer informer(*client_, ref_, {}, clock_, handlers);
+  ASSERT_TRUE(informer.Run(stop).ok());
+  EXPECT_THAT(clock_.Sleeps(), ElementsAre(std::chrono::milliseconds(100)));
+  EXPECT_THAT(informer.Keys(), ElementsAre("ns1/a"));
+}
+
 TEST_F(InformerTest, StopsBeforeStartingWhenAskedTo) {
   std::atomic<bool> stop{true};
   Informer informer(*client_, ref_, {}, clock_, Recording());
