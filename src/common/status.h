@@ -120,8 +120,11 @@ class [[nodiscard]] Result {
 
   bool ok() const { return state_.index() == 1; }
 
-  // The error, or OK when a value is held.
-  Status status() const { return ok() ? Status() : std::get<0>(state_); }
+  // The error, or OK when a value is held. The reference lives as long as this Result.
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<0>(state_);
+  }
 
   // REQUIRES: ok().
   T& value() & {
