@@ -265,6 +265,24 @@ class CurlTransport::Impl {
     } else if (!options_.ca_file.empty()) {
       curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
+    if (!options_.proxy_url.empty()) {
+      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy_url.c_str());
+    }
+    if (!req.client_cert_pem.empty()) {
+      // The blobs are copied, and curl reuses a connection only for the same certificate.
+      curl_blob cert{};
+      cert.data = const_cast<char*>(req.client_cert_pem.data());
+      cert.len = req.client_cert_pem.size();
+      cert.flags = CURL_BLOB_COPY;
+      curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+      curl_blob key{};
+      key.data = const_cast<char*>(req.client_key_pem.data());
+      key.len = req.client_key_pem.size();
+      key.flags = CURL_BLOB_COPY;
+      curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+      curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
 
     const bool has_body = req.body_reader || !req.body.empty();
     if (req.method == "HEAD") {

@@ -27,6 +27,8 @@ struct TransportOptions {
   bool insecure_skip_tls_verify = false;
   // Offer HTTP/2 over TLS.
   bool http2 = true;
+  // A proxy URL ("http://proxy:3128", "socks5://..."), as kubeconfig's proxy-url; empty for none.
+  std::string proxy_url;
   std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   // A transfer that moves no bytes for this long fails with kUnavailable.
   std::chrono::milliseconds stall_timeout = kDefaultStallTimeout;

@@ -58,6 +58,10 @@ struct Request {
   // A limit on the whole exchange; zero means none (stalls are still caught, see
   // TransportOptions::stall_timeout).
   std::chrono::milliseconds timeout{0};
+  // A TLS client certificate and its private key, PEM, for this request (Kubernetes client
+  // certificate authentication; may rotate between requests). Both or neither.
+  std::string client_cert_pem;
+  std::string client_key_pem;
 };
 
 struct Response {

@@ -35,13 +35,9 @@ Result<http::Response> Client::Do(const Call& call) {
   for (int attempt = 1;; ++attempt) {
     limiter_.Acquire();
     ASSIGN_OR_RETURN(Credentials creds, credentials_.Get());
-    if (!creds.client_certificate_pem.empty()) {
-      return UnimplementedError(
-          call.what +
-          ": client-certificate authentication is not supported yet (the http transport "
-          "has no client certificate option); use a token or an exec plugin that returns one");
-    }
     http::Request req;
+    req.client_cert_pem = creds.client_certificate_pem;
+    req.client_key_pem = creds.client_key_pem;
     req.method = call.method;
     req.url = url;
     req.headers.emplace_back("Accept", call.accept);

@@ -8,17 +8,8 @@ namespace {
 Status CheckSupported(const RestConfig& config) {
   const std::string where =
       config.context_name.empty() ? "the cluster" : "context \"" + config.context_name + "\"";
-  if (!config.proxy_url.empty()) {
-    return UnimplementedError(where + " sets proxy-url, which Arca does not support yet");
-  }
   if (!config.tls_server_name.empty()) {
     return UnimplementedError(where + " sets tls-server-name, which Arca does not support yet");
-  }
-  if (!config.client_certificate_pem.empty() && !config.exec && config.token.empty() &&
-      config.token_file.empty()) {
-    return UnimplementedError(where +
-                              " authenticates with a client certificate, which Arca does not "
-                              "support yet; use a token or an exec plugin");
   }
   return OkStatus();
 }
@@ -31,6 +22,7 @@ Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOp
   transport.ca_pem = config.ca_pem;
   transport.ca_file = config.ca_file;
   transport.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
+  transport.proxy_url = config.proxy_url;
   return OpenWithTransport(std::move(config), std::make_unique<http::CurlTransport>(transport),
                            clock, options);
 }
@@ -38,7 +30,7 @@ Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOp
 Result<ConnectionPtr> Connection::OpenWithTransport(RestConfig config, http::TransportPtr transport,
                                                     Clock& clock, ClientOptions options) {
   RETURN_IF_ERROR(CheckSupported(config));
-  // A certificate is only used when nothing else authenticates; the Client refuses it.
+  // A certificate from the kubeconfig is used only when nothing else authenticates.
   if (config.exec || !config.token.empty() || !config.token_file.empty()) {
     config.client_certificate_pem.clear();
     config.client_key_pem.clear();

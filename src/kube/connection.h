@@ -26,9 +26,9 @@ using ConnectionPtr = std::unique_ptr<Connection>;
 
 class Connection {
  public:
-  // Opens no network connection yet. Errors: kUnimplemented for settings the http transport
-  // cannot honour yet (proxy-url, tls-server-name, and client certificates without a token or
-  // exec plugin), rather than silently ignoring them. `clock` must outlive the connection.
+  // Opens no network connection yet. Errors: kUnimplemented for tls-server-name, which the http
+  // transport cannot honour yet, rather than silently ignoring it. Client certificates and
+  // proxy-url are supported. `clock` must outlive the connection.
   static Result<ConnectionPtr> Open(RestConfig config, Clock& clock, ClientOptions options = {});
 
   // The same with a given transport (for tests).

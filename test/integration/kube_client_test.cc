@@ -1,9 +1,9 @@
 // Integration tests of the Kubernetes client against the real test environment
 // (test/testenv): run through with-testenv.sh, which exports KUBECONFIG and puts kubectl on PATH.
 //
-// The admin kubeconfig authenticates with a client certificate, which the http transport cannot
-// present yet, so the tests use kubectl once to create service accounts and tokens: one bound
-// to cluster-admin for the API calls, one without any RBAC rights for the forbidden case.
+// The admin kubeconfig authenticates with a client certificate (AdminKubeconfigClientCertificate
+// checks that path). The other tests use kubectl once to create service accounts and tokens: one
+// bound to cluster-admin for the API calls, one without any RBAC rights for the forbidden case.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -91,7 +91,7 @@ subjects: [{kind: ServiceAccount, name: arca-kube-admin, namespace: default}]
     ASSERT_FALSE(config->client_certificate_pem.empty());
     config_ = *config;
     config_.token = admin_token;
-    // The token is used; the admin certificate the transport cannot present is dropped.
+    // The token is used; the admin certificate is dropped when a token is set.
     ClientOptions client_options;
     client_options.qps = 0;  // the tests create thousands of objects
     Result<ConnectionPtr> conn = Connection::Open(config_, RealClock(), client_options);
@@ -479,6 +479,26 @@ TEST_F(KubeIntegrationTest, ForbiddenRequestGivesAClearPermissionError) {
   Client bad_client(bad, *transport_, *bad_creds, RealClock());
   EXPECT_EQ(bad_client.Get(Ref("namespaces", "", namespace_)).status().code(),
             StatusCode::kUnauthenticated);
+}
+
+TEST_F(KubeIntegrationTest, AdminKubeconfigClientCertificate) {
+  // The testenv's admin kubeconfig as it is: a client certificate in system:masters, no token.
+  Result<RestConfig> config = LoadRestConfig(LoadOptions::FromEnvironment(std::nullopt, ""));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_FALSE(config->client_certificate_pem.empty());
+  ASSERT_TRUE(config->token.empty());
+  Result<ConnectionPtr> conn = Connection::Open(*config, RealClock());
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  // Listing secrets in kube-system needs an authenticated administrator.
+  int secrets = 0;
+  Status s = (*conn)->client().List(Ref("secrets", "kube-system"), {}, [&](std::string_view) {
+    ++secrets;
+    return OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  Result<std::string> ns = (*conn)->client().Get(Ref("namespaces", "", "kube-system"));
+  ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+  EXPECT_THAT(*ns, HasSubstr("\"name\":\"kube-system\""));
 }
 
 TEST_F(KubeIntegrationTest, ExecPluginUserAuthenticates) {
