@@ -724,7 +724,7 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   return info;
 }
 
-Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
+Result<http::Response> S3Store::HeadObject(const ObjectKey& key) {
   if (key.value().empty()) {
     return InvalidArgumentError("an S3 object key cannot be empty");
   }
@@ -734,7 +734,11 @@ Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
   op.key = key.value();
   op.timeout = settings_.request_timeout;
   AddSseHeaders(op.headers, /*for_upload=*/false);
-  Result<http::Response> resp = Execute(op, nullptr);
+  return Execute(op, nullptr);
+}
+
+Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
+  Result<http::Response> resp = HeadObject(key);
   if (!resp.ok()) {
     if (resp.status().code() == StatusCode::kNotFound) {
       // HEAD has no body to say whether the key or the bucket is missing; ask.
@@ -746,16 +750,7 @@ Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {
 }
 
 Result<bool> S3Store::Exists(const ObjectKey& key) {
-  if (key.value().empty()) {
-    return InvalidArgumentError("an S3 object key cannot be empty");
-  }
-  Op op;
-  op.operation = "HeadObject '" + key.value() + "'";
-  op.method = "HEAD";
-  op.key = key.value();
-  op.timeout = settings_.request_timeout;
-  AddSseHeaders(op.headers, /*for_upload=*/false);
-  Result<http::Response> resp = Execute(op, nullptr);
+  Result<http::Response> resp = HeadObject(key);
   if (resp.ok()) {
     return true;
   }

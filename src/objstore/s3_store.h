@@ -83,6 +83,8 @@ class S3Store : public ObjectStore {
   bool UsesPathStyle() const { return path_style_; }
 
  private:
+  // HEAD of one object, shared by Head and Exists.
+  Result<http::Response> HeadObject(const ObjectKey& key);
   struct Op;
   class Multipart;
 
