@@ -619,13 +619,18 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
   AddSseHeaders(op.headers, /*for_upload=*/false);
 
   // What to verify is decided from the response headers, so only useful digests are computed:
-  // the MD5 when the ETag is one (single-part, not KMS or SSE-C encrypted), and a full-object
-  // x-amz-checksum-* when the server returns one (multipart objects have composite ones,
-  // "...-N", which cover parts and are not checked).
+  // the MD5 when the ETag is one (single-part, not KMS or SSE-C encrypted), and the
+  // x-amz-checksum-* the server returns. A multipart object's checksum is composite, "<c>-N":
+  // the checksum of its N parts' checksums; its part size comes from a HEAD of part 1, fetched
+  // before the download when the first GET reveals a composite checksum.
   std::optional<Hasher> md5;
   std::optional<Hasher> checksum;
   ChecksumAlgorithm checksum_algorithm = ChecksumAlgorithm::kNone;
   std::string expected_checksum;
+  std::optional<uint64_t> part_size;  // set for a composite checksum
+  bool need_part_size = false;
+  uint64_t part_received = 0;
+  std::string part_digests;  // the finished parts' raw checksums, concatenated
   uint64_t received = 0;
   // Set by the first response; a download cut short resumes from `received` with a Range
   // request that only succeeds while the object still has this ETag.
@@ -654,23 +659,54 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
     if (IsPlainMd5(StripQuotes(etag)) && !encrypted) {
       md5.emplace(Hasher::Kind::kMd5);
     }
+    part_received = 0;
+    part_digests.clear();
     for (const ChecksumAlgorithm a : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
                                       ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256}) {
       const auto value = head.Header("x-amz-checksum-" + std::string(ChecksumHeaderSuffix(a)));
-      if (value && value->find('-') == std::string_view::npos) {
-        checksum.emplace(Hasher::ForChecksum(a));
-        checksum_algorithm = a;
-        expected_checksum = std::string(*value);
-        break;
+      if (!value) {
+        continue;
       }
+      const bool composite = value->find('-') != std::string_view::npos;
+      if (composite && !part_size) {
+        // Stop before the body: the part size is needed to hash part by part.
+        need_part_size = true;
+        return AbortedError("GetObject '" + key.value() + "': composite checksum " +
+                            std::string(*value) + " needs the part size");
+      }
+      checksum.emplace(Hasher::ForChecksum(a));
+      checksum_algorithm = a;
+      expected_checksum = std::string(*value);
+      if (!composite) {
+        part_size.reset();
+      }
+      break;
     }
     return OkStatus();
+  };
+  // Ends the current part of a composite checksum: its digest joins the list.
+  auto finish_part = [&] {
+    part_digests += checksum->Final();
+    checksum.emplace(Hasher::ForChecksum(checksum_algorithm));
+    part_received = 0;
   };
   const http::BodySink hashing = [&](std::string_view chunk) {
     if (md5) {
       md5->Update(chunk);
     }
-    if (checksum) {
+    if (checksum && part_size && *part_size > 0) {
+      std::string_view rest = chunk;
+      while (!rest.empty()) {
+        const size_t take =
+            static_cast<size_t>(std::min<uint64_t>(rest.size(), *part_size - part_received));
+        checksum->Update(rest.substr(0, take));
+        part_received += take;
+        rest.remove_prefix(take);
+        if (part_received == *part_size) {
+          finish_part();
+        }
+      }
+    } else if (checksum) {
       checksum->Update(chunk);
     }
     received += chunk.size();
@@ -682,6 +718,13 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
     if (attempt.ok()) {
       resp = std::move(attempt).value();
       break;
+    }
+    if (need_part_size && received == 0) {
+      need_part_size = false;
+      ASSIGN_OR_RETURN(uint64_t size, FirstPartSize(key));
+      part_size = size;
+      --resume;  // not a failure: ask again, now able to verify
+      continue;
     }
     if (!http::ShouldRetry(attempt.status()) || received == 0 || etag.empty() ||
         resume >= std::max(1, settings_.retry.max_attempts)) {
@@ -713,7 +756,21 @@ Result<ObjectInfo> S3Store::Get(const ObjectKey& key, const ObjectSink& sink) {
                            " does not match the ETag " + info.etag);
     }
   }
-  if (checksum) {
+  if (checksum && part_size) {
+    if (part_received > 0 || part_digests.empty()) {
+      finish_part();
+    }
+    const size_t digest_size = Hasher::ForChecksum(checksum_algorithm).Final().size();
+    Hasher composite = Hasher::ForChecksum(checksum_algorithm);
+    composite.Update(part_digests);
+    const std::string got =
+        Base64Encode(composite.Final()) + "-" + std::to_string(part_digests.size() / digest_size);
+    if (got != expected_checksum) {
+      return DataLossError("GetObject '" + key.value() + "': composite " +
+                           std::string(ChecksumAlgorithmName(checksum_algorithm)) + " " + got +
+                           " does not match the stored checksum " + expected_checksum);
+    }
+  } else if (checksum) {
     const std::string got = Base64Encode(checksum->Final());
     if (got != expected_checksum) {
       return DataLossError("GetObject '" + key.value() +
@@ -735,6 +792,24 @@ Result<http::Response> S3Store::HeadObject(const ObjectKey& key) {
   op.timeout = settings_.request_timeout;
   AddSseHeaders(op.headers, /*for_upload=*/false);
   return Execute(op, nullptr);
+}
+
+Result<uint64_t> S3Store::FirstPartSize(const ObjectKey& key) {
+  Op op;
+  op.operation = "HeadObject '" + key.value() + "' part 1";
+  op.method = "HEAD";
+  op.key = key.value();
+  op.query = {{"partNumber", "1"}};
+  op.timeout = settings_.request_timeout;
+  AddSseHeaders(op.headers, /*for_upload=*/false);
+  ASSIGN_OR_RETURN(http::Response resp, Execute(op, nullptr));
+  const uint64_t size =
+      std::strtoull(std::string(resp.Header("content-length").value_or("0")).c_str(), nullptr, 10);
+  if (size == 0) {
+    return DataLossError("HeadObject '" + key.value() +
+                         "' part 1: no part size, so its composite checksum cannot be verified");
+  }
+  return size;
 }
 
 Result<ObjectInfo> S3Store::Head(const ObjectKey& key) {

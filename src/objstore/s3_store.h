@@ -85,6 +85,8 @@ class S3Store : public ObjectStore {
  private:
   // HEAD of one object, shared by Head and Exists.
   Result<http::Response> HeadObject(const ObjectKey& key);
+  // The size of part 1 of a multipart object (HEAD ?partNumber=1), for composite checksums.
+  Result<uint64_t> FirstPartSize(const ObjectKey& key);
   struct Op;
   class Multipart;
 

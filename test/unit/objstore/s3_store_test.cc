@@ -337,6 +337,43 @@ TEST_F(S3StoreTest, GetChecksTheEtagAndTheServerChecksum) {
   EXPECT_THAT(bad.status().message(), HasSubstr("CRC32"));
 }
 
+TEST_F(S3StoreTest, GetVerifiesACompositeChecksumPartByPart) {
+  // A multipart object of 3 parts of at most 4 bytes: its CRC32 is the CRC32 of the parts' CRC32s.
+  const std::string body = "payload-data";
+  std::string parts;
+  for (size_t off = 0; off < body.size(); off += 4) {
+    Hasher part(Hasher::Kind::kCrc32);
+    part.Update(body.substr(off, 4));
+    parts += part.Final();
+  }
+  Hasher whole(Hasher::Kind::kCrc32);
+  whole.Update(parts);
+  std::string composite = Base64Encode(whole.Final()) + "-3";
+  Make([&](const RecordedRequest& r) {
+    if (r.method == "HEAD") {
+      return Scripted{MakeResponse(200, "", {{"content-length", "4"}, {"etag", "\"abc-3\""}})};
+    }
+    return Scripted{MakeResponse(200, body,
+                                 {{"etag", "\"abc-3\""},
+                                  {"content-length", std::to_string(body.size())},
+                                  {"x-amz-checksum-crc32", composite}})};
+  });
+  auto got = store_->GetString(ObjectKey("k"));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, body);
+  auto requests = transport_->requests();
+  ASSERT_EQ(requests.size(), 3u);  // GET stopped at its headers, HEAD of part 1, GET
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[1].method, "HEAD");
+  EXPECT_THAT(requests[1].url, EndsWith("?partNumber=1"));
+  EXPECT_EQ(requests[2].method, "GET");
+
+  composite = "AAAAAA==-3";
+  auto bad = store_->GetString(ObjectKey("k"));
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(bad.status().message(), HasSubstr("composite CRC32"));
+}
+
 TEST_F(S3StoreTest, GetWithoutAnEtagIsNotResumedOnceBytesReachedTheSink) {
   Make([](const RecordedRequest&) {
     Scripted s{MakeResponse(200, "partial", {{"content-length", "100"}})};
