@@ -44,6 +44,45 @@ class HeaderList {
   std::unique_ptr<curl_slist, SlistDeleter> list_;
 };
 
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+// For tls-server-name: `url` with its host replaced by `server_name`, and the CURLOPT_CONNECT_TO
+// entry that still sends the connection to the original host and port. nullopt when `url` does
+// not parse.
+struct ServerNameRoute {
+  std::string url;
+  std::string connect_to;
+};
+std::optional<ServerNameRoute> RouteWithServerName(const std::string& url,
+                                                   const std::string& server_name) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return std::nullopt;
+  }
+  auto part = [&](CURLUPart which, unsigned flags) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(u.get(), which, &value, flags) != CURLUE_OK || value == nullptr) {
+      return std::nullopt;
+    }
+    std::string out(value);
+    curl_free(value);
+    return out;
+  };
+  std::optional<std::string> host = part(CURLUPART_HOST, 0);
+  std::optional<std::string> port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (!host || !port ||
+      curl_url_set(u.get(), CURLUPART_HOST, server_name.c_str(), 0) != CURLUE_OK) {
+    return std::nullopt;
+  }
+  std::optional<std::string> rewritten = part(CURLUPART_URL, 0);
+  if (!rewritten) {
+    return std::nullopt;
+  }
+  return ServerNameRoute{*rewritten, server_name + ":" + *port + ":" + *host + ":" + *port};
+}
+
 // What the callbacks of one transfer share.
 struct TransferState {
   const Request* request = nullptr;
@@ -236,7 +275,20 @@ class CurlTransport::Impl {
     CURL* h = easy.get();
 
     curl_easy_setopt(h, CURLOPT_SHARE, share_);
-    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    HeaderList connect_to;
+    if (!options_.tls_server_name.empty()) {
+      std::optional<ServerNameRoute> route = RouteWithServerName(req.url, options_.tls_server_name);
+      if (!route) {
+        Release(std::move(easy));
+        return InvalidArgumentError("cannot apply tls-server-name to the URL " +
+                                    RedactUrl(req.url));
+      }
+      curl_easy_setopt(h, CURLOPT_URL, route->url.c_str());
+      connect_to.Append(route->connect_to);
+      curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to.Get());
+    } else {
+      curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    }
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);

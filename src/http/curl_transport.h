@@ -29,6 +29,9 @@ struct TransportOptions {
   bool http2 = true;
   // A proxy URL ("http://proxy:3128", "socks5://..."), as kubeconfig's proxy-url; empty for none.
   std::string proxy_url;
+  // The name to send in TLS SNI and to verify the server certificate against, instead of the
+  // URL's host (kubeconfig's tls-server-name). The connection still goes to the URL's host.
+  std::string tls_server_name;
   std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   // A transfer that moves no bytes for this long fails with kUnavailable.
   std::chrono::milliseconds stall_timeout = kDefaultStallTimeout;

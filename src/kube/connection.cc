@@ -3,33 +3,20 @@
 #include "http/curl_transport.h"
 
 namespace arca::kube {
-namespace {
-
-Status CheckSupported(const RestConfig& config) {
-  const std::string where =
-      config.context_name.empty() ? "the cluster" : "context \"" + config.context_name + "\"";
-  if (!config.tls_server_name.empty()) {
-    return UnimplementedError(where + " sets tls-server-name, which Arca does not support yet");
-  }
-  return OkStatus();
-}
-
-}  // namespace
 
 Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOptions options) {
-  RETURN_IF_ERROR(CheckSupported(config));
   http::TransportOptions transport;
   transport.ca_pem = config.ca_pem;
   transport.ca_file = config.ca_file;
   transport.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
   transport.proxy_url = config.proxy_url;
+  transport.tls_server_name = config.tls_server_name;
   return OpenWithTransport(std::move(config), std::make_unique<http::CurlTransport>(transport),
                            clock, options);
 }
 
 Result<ConnectionPtr> Connection::OpenWithTransport(RestConfig config, http::TransportPtr transport,
                                                     Clock& clock, ClientOptions options) {
-  RETURN_IF_ERROR(CheckSupported(config));
   // A certificate from the kubeconfig is used only when nothing else authenticates.
   if (config.exec || !config.token.empty() || !config.token_file.empty()) {
     config.client_certificate_pem.clear();

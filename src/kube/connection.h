@@ -26,9 +26,9 @@ using ConnectionPtr = std::unique_ptr<Connection>;
 
 class Connection {
  public:
-  // Opens no network connection yet. Errors: kUnimplemented for tls-server-name, which the http
-  // transport cannot honour yet, rather than silently ignoring it. Client certificates and
-  // proxy-url are supported. `clock` must outlive the connection.
+  // Opens no network connection yet. Every kubeconfig setting is honoured: CA, insecure mode,
+  // tls-server-name and proxy-url go to the transport, credentials to the client. `clock` must
+  // outlive the connection.
   static Result<ConnectionPtr> Open(RestConfig config, Clock& clock, ClientOptions options = {});
 
   // The same with a given transport (for tests).

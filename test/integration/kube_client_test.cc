@@ -501,6 +501,30 @@ TEST_F(KubeIntegrationTest, AdminKubeconfigClientCertificate) {
   EXPECT_THAT(*ns, HasSubstr("\"name\":\"kube-system\""));
 }
 
+TEST_F(KubeIntegrationTest, TlsServerNameIsVerifiedInsteadOfTheUrlHost) {
+  // The API server's certificate names kubernetes.default.svc (and 127.0.0.1). Connecting to
+  // 127.0.0.1 while verifying against a name the certificate has works; against one it lacks,
+  // TLS verification must fail, which proves the name is used.
+  RestConfig good = config_;
+  good.tls_server_name = "kubernetes.default.svc";
+  Result<ConnectionPtr> conn = Connection::Open(good, RealClock());
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  Result<std::string> ns = (*conn)->client().Get(Ref("namespaces", "", "default"));
+  EXPECT_TRUE(ns.ok()) << ns.status().ToString();
+
+  RestConfig wrong = config_;
+  wrong.tls_server_name = "not-in-the-certificate.example";
+  ClientOptions once;
+  once.retry.max_attempts = 1;
+  Result<ConnectionPtr> bad = Connection::Open(wrong, RealClock(), once);
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  Result<std::string> refused = (*bad)->client().Get(Ref("namespaces", "", "default"));
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("certificate subject name matches target host name "
+                        "'not-in-the-certificate.example'"));
+}
+
 TEST_F(KubeIntegrationTest, ExecPluginUserAuthenticates) {
   RestConfig exec_config = config_;
   exec_config.token.clear();

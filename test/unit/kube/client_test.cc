@@ -453,21 +453,13 @@ TEST_F(ClientTest, ClientCertificatesGoToTheTransport) {
   }
 }
 
-TEST_F(ClientTest, ConnectionRefusesSettingsItCannotHonour) {
-  RestConfig sni = config_;
-  sni.context_name = "prod";
-  sni.tls_server_name = "api.internal";
-  Result<ConnectionPtr> r = Connection::Open(sni, clock_);
-  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
-  EXPECT_THAT(r.status().message(), HasSubstr("context \"prod\" sets tls-server-name"));
-  // A proxy and a client certificate alone are supported.
-  RestConfig proxy = config_;
-  proxy.proxy_url = "http://proxy:3128";
-  EXPECT_TRUE(Connection::Open(proxy, clock_).ok());
-  RestConfig cert_only = config_;
-  cert_only.client_certificate_pem = "CERT";
-  cert_only.client_key_pem = "KEY";
-  EXPECT_TRUE(Connection::Open(cert_only, clock_).ok());
+TEST_F(ClientTest, ConnectionAcceptsEveryTransportSetting) {
+  RestConfig config = config_;
+  config.proxy_url = "http://proxy:3128";
+  config.tls_server_name = "api.internal";
+  config.client_certificate_pem = "CERT";
+  config.client_key_pem = "KEY";
+  EXPECT_TRUE(Connection::Open(config, clock_).ok());
 }
 
 TEST_F(ClientTest, ConnectionUsesTheTokenWhenACertificateIsAlsoConfigured) {
