@@ -317,6 +317,9 @@ class CurlTransport::Impl {
     } else if (!options_.ca_file.empty()) {
       curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
+    if (options_.accept_compressed) {
+      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+    }
     if (!options_.proxy_url.empty()) {
       curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy_url.c_str());
     }

@@ -29,6 +29,10 @@ struct TransportOptions {
   bool http2 = true;
   // A proxy URL ("http://proxy:3128", "socks5://..."), as kubeconfig's proxy-url; empty for none.
   std::string proxy_url;
+  // Ask for gzip-compressed responses (Accept-Encoding) and decompress them before the sink. For
+  // APIs whose bodies are large JSON (Kubernetes lists); not for object storage, whose bodies
+  // are the objects themselves.
+  bool accept_compressed = false;
   // The name to send in TLS SNI and to verify the server certificate against, instead of the
   // URL's host (kubeconfig's tls-server-name). The connection still goes to the URL's host.
   std::string tls_server_name;

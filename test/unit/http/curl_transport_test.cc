@@ -13,6 +13,8 @@
 #include <functional>
 #include <thread>
 
+#include "archive/gzip.h"
+
 namespace arca::http {
 namespace {
 
@@ -174,6 +176,46 @@ TEST(CurlTransportTest, StreamsA2xxBodyToTheSinkAndKeepsHeaders) {
   EXPECT_EQ(resp->Header("X-TEST").value_or(""), "spaced value");
   EXPECT_THAT(server.seen().at(0).head, HasSubstr("\r\nX-Custom: 1"));
   EXPECT_THAT(server.seen().at(0).head, ::testing::Not(HasSubstr("Expect:")));
+}
+
+TEST(CurlTransportTest, AcceptsAndDecompressesGzipWhenAsked) {
+  std::string json;
+  for (int i = 0; i < 5000; ++i) {
+    json += R"({"kind":"ConfigMap","metadata":{"name":"cm-)" + std::to_string(i) + R"("}})";
+  }
+  std::string gz;
+  archive::GzipWriter writer(
+      [&gz](std::string_view d) {
+        gz.append(d);
+        return OkStatus();
+      },
+      {});
+  ASSERT_TRUE(writer.Write(json).ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  LoopbackServer server([&](const SeenRequest& r) {
+    if (r.head.find("Accept-Encoding: gzip") == std::string::npos) {
+      return HttpResponse(200, json);
+    }
+    return HttpResponse(200, gz, "Content-Encoding: gzip\r\n");
+  });
+  for (bool compressed : {false, true}) {
+    TransportOptions options;
+    options.accept_compressed = compressed;
+    CurlTransport transport(options);
+    std::string got;
+    const BodySink sink = [&](std::string_view chunk) {
+      got.append(chunk);
+      return OkStatus();
+    };
+    Request req;
+    req.url = server.Url("/api/v1/configmaps");
+    auto resp = transport.Send(req, &sink);
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(got, json) << "compressed=" << compressed;
+  }
+  ASSERT_EQ(server.seen().size(), 2u);
+  EXPECT_THAT(server.seen()[0].head, ::testing::Not(HasSubstr("Accept-Encoding")));
+  EXPECT_THAT(server.seen()[1].head, HasSubstr("Accept-Encoding: gzip"));
 }
 
 TEST(CurlTransportTest, ErrorBodiesGoToTheResponseNotTheSink) {
