@@ -5,8 +5,11 @@
 // checks that path). The other tests use kubectl once to create service accounts and tokens: one
 // bound to cluster-admin for the API calls, one without any RBAC rights for the forbidden case.
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -58,6 +61,95 @@ std::string TokenFor(const std::string& service_account) {
   }
   return token;
 }
+
+// A TCP relay on 127.0.0.1 in front of the API server that can cut every open connection at once,
+// to test what a client does when its connection drops mid-stream. TLS passes through untouched.
+class CuttableRelay {
+ public:
+  CuttableRelay(std::string upstream_host, int upstream_port)
+      : host_(std::move(upstream_host)), upstream_port_(upstream_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listen_fd_, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~CuttableRelay() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    acceptor_.join();
+    CutAll();
+    for (std::thread& t : pumps_) {
+      t.join();
+    }
+    for (int fd : open_fds_) {
+      ::close(fd);
+    }
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+  // Shuts down every relayed connection, both ways.
+  void CutAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int fd : open_fds_) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      int client = ::accept(listen_fd_, nullptr, nullptr);
+      if (client < 0) {
+        return;
+      }
+      int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+      ::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+      if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(client);
+        ::close(upstream);
+        continue;
+      }
+      ++connections_;
+      std::lock_guard<std::mutex> lock(mu_);
+      open_fds_.push_back(client);
+      open_fds_.push_back(upstream);
+      pumps_.emplace_back([client, upstream] { Pump(client, upstream); });
+      pumps_.emplace_back([client, upstream] { Pump(upstream, client); });
+    }
+  }
+  static void Pump(int from, int to) {
+    char buf[16384];
+    while (true) {
+      ssize_t n = ::read(from, buf, sizeof buf);
+      if (n <= 0 || ::write(to, buf, static_cast<size_t>(n)) != n) {
+        ::shutdown(from, SHUT_RDWR);
+        ::shutdown(to, SHUT_RDWR);
+        return;
+      }
+    }
+  }
+
+  std::string host_;
+  int upstream_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<int> open_fds_;
+  std::vector<std::thread> pumps_;
+};
 
 class KubeIntegrationTest : public ::testing::Test {
  protected:
@@ -457,6 +549,63 @@ TEST_F(KubeIntegrationTest, WatchSeesCreateUpdateDeleteAcrossReconnects) {
   EXPECT_TRUE(watch_status.ok()) << watch_status.ToString();
   EXPECT_THAT(events, ::testing::ElementsAre("ADDED watched v", "MODIFIED watched changed",
                                              "DELETED watched changed"));
+}
+
+TEST_F(KubeIntegrationTest, WatchSurvivesADroppedConnection) {
+  // The watcher reaches the API server through a relay whose connections the test cuts.
+  const std::string server = config_.server;  // https://127.0.0.1:<port>
+  const int upstream_port = std::stoi(server.substr(server.rfind(':') + 1));
+  CuttableRelay relay("127.0.0.1", upstream_port);
+  RestConfig relayed = config_;
+  relayed.server = "https://127.0.0.1:" + std::to_string(relay.port());
+  Result<ConnectionPtr> conn = Connection::Open(relayed, RealClock());
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  Client& watch_client = (*conn)->client();
+
+  const ResourceRef cms = Ref("configmaps", namespace_);
+  ListMeta meta;
+  ASSERT_TRUE(client_
+                  ->List(
+                      cms, {}, [](std::string_view) { return OkStatus(); }, nullptr, &meta)
+                  .ok());
+  std::vector<std::string> events;
+  std::mutex mu;
+  std::atomic<bool> added{false};
+  Status watch_status;
+  std::thread watcher([&] {
+    ListOptions options;
+    options.resource_version = meta.resource_version;
+    options.field_selector = "metadata.name=dropped";
+    options.allow_watch_bookmarks = true;
+    options.timeout_seconds = 300;  // the server would keep this stream open; only the cut ends it
+    watch_status = watch_client.Watch(
+        cms, options, [&](std::string_view type, std::string_view object) -> Status {
+          if (type == "BOOKMARK") {
+            return OkStatus();
+          }
+          const json obj = json::parse(object);
+          std::lock_guard<std::mutex> lock(mu);
+          events.push_back(std::string(type) + " " + obj["data"].value("k", ""));
+          if (type == "ADDED") {
+            added = true;
+          }
+          return type == "DELETED" ? CancelledError("seen the delete") : OkStatus();
+        });
+  });
+  ResourceRef d = Ref("configmaps", namespace_, "dropped");
+  ASSERT_TRUE(client_->Create(cms, ConfigMap("dropped").dump()).ok());
+  for (int i = 0; i < 100 && !added; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(added) << "the watch did not see the create";
+  relay.CutAll();  // the stream breaks mid-watch
+  ASSERT_TRUE(client_->Patch(d, PatchType::kMerge, R"({"data":{"k":"after-cut"}})").ok());
+  ASSERT_TRUE(client_->Delete(d).ok());
+  watcher.join();
+  EXPECT_TRUE(watch_status.ok()) << watch_status.ToString();
+  // Nothing lost and nothing repeated across the reconnect.
+  EXPECT_THAT(events, ::testing::ElementsAre("ADDED v", "MODIFIED after-cut", "DELETED after-cut"));
+  EXPECT_GE(relay.connections(), 2) << "the watch did not reconnect";
 }
 
 TEST_F(KubeIntegrationTest, ForbiddenRequestGivesAClearPermissionError) {
