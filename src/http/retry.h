@@ -25,6 +25,7 @@ struct RetryParams {
   static constexpr std::chrono::milliseconds kDefaultInitialBackoff{100};
   static constexpr double kDefaultMultiplier = 4.0;
   static constexpr std::chrono::milliseconds kDefaultMaxBackoff{10'000};
+  static constexpr double kDefaultJitter = 0.2;
 
   // Attempts in all, the first included. 1 means no retries.
   int max_attempts = kDefaultMaxAttempts;
@@ -33,6 +34,9 @@ struct RetryParams {
   std::chrono::milliseconds initial_backoff = kDefaultInitialBackoff;
   double multiplier = kDefaultMultiplier;
   std::chrono::milliseconds max_backoff = kDefaultMaxBackoff;
+  // Each wait is shortened by a random fraction in [0, jitter), so that clients which failed
+  // together do not all retry at the same moment. 0 gives exact waits (for tests).
+  double jitter = kDefaultJitter;
 };
 
 // True for HTTP statuses that mean "the same request may work later": 408, 429, 500, 502, 503,
@@ -43,8 +47,11 @@ bool ShouldRetry(int http_status);
 // attempt).
 bool ShouldRetry(const Status& status);
 
-// The wait before attempt `attempt` + 1, where `attempt` counts from 1.
+// The wait before attempt `attempt` + 1, where `attempt` counts from 1, with the jitter drawn
+// from a per-thread random generator.
 std::chrono::milliseconds BackoffDelay(const RetryParams& params, int attempt);
+// The same with the random fraction given: `unit` in [0, 1).
+std::chrono::milliseconds BackoffDelay(const RetryParams& params, int attempt, double unit);
 
 // Calls `fn` (returning Status or Result<T>) until it succeeds, fails with an error ShouldRetry
 // rejects, or `params.max_attempts` calls have been made; sleeps on `clock` between calls.

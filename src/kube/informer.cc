@@ -136,7 +136,7 @@ Status Informer::Run(const std::atomic<bool>& stop) {
       return false;
     }
     ++failures;
-    clock_.SleepFor(http::BackoffDelay(http::RetryParams{}, std::min(failures, 10)));
+    clock_.SleepFor(http::BackoffDelay(options_.retry, std::min(failures, 10)));
     return true;
   };
   while (!stop) {
@@ -170,7 +170,7 @@ Status Informer::Run(const std::atomic<bool>& stop) {
         // without a single event.
         empty_streams = events == 0 ? empty_streams + 1 : 0;
         if (empty_streams > 0) {
-          clock_.SleepFor(http::BackoffDelay(http::RetryParams{}, std::min(empty_streams, 10)));
+          clock_.SleepFor(http::BackoffDelay(options_.retry, std::min(empty_streams, 10)));
         }
         continue;
       }

@@ -27,6 +27,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "http/retry.h"
 #include "kube/client.h"
 
 namespace arca::kube {
@@ -45,6 +46,8 @@ struct InformerOptions {
   // Each watch request asks the server to end the stream after this long; Run notices a stop
   // request at the latest then.
   int64_t watch_timeout_seconds = kDefaultWatchTimeoutSeconds;
+  // Backoff between failed lists and watches, and between watch streams that end empty.
+  http::RetryParams retry;
 };
 
 class Informer {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace arca::http {
 namespace {
 
@@ -24,6 +26,7 @@ TEST(RetryTest, ShouldRetryReadsTheStatusCode) {
 
 TEST(RetryTest, BackoffGrowsAndIsCapped) {
   RetryParams params;
+  params.jitter = 0;
   EXPECT_EQ(BackoffDelay(params, 1), milliseconds(100));
   EXPECT_EQ(BackoffDelay(params, 2), milliseconds(400));
   EXPECT_EQ(BackoffDelay(params, 3), milliseconds(1600));
@@ -32,10 +35,28 @@ TEST(RetryTest, BackoffGrowsAndIsCapped) {
   EXPECT_EQ(BackoffDelay(params, 30), milliseconds(10000));
 }
 
+TEST(RetryTest, JitterShortensWaitsByUpToItsFraction) {
+  RetryParams params;  // default jitter 0.2
+  EXPECT_EQ(BackoffDelay(params, 2, 0.0), milliseconds(400));
+  EXPECT_EQ(BackoffDelay(params, 2, 0.5), milliseconds(360));
+  EXPECT_EQ(BackoffDelay(params, 5, 0.999999), milliseconds(8000));
+  // Drawn at random: always within [base * (1 - jitter), base], and not all the same.
+  std::set<int64_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    const int64_t ms = BackoffDelay(params, 3).count();
+    EXPECT_GE(ms, 1280);
+    EXPECT_LE(ms, 1600);
+    seen.insert(ms);
+  }
+  EXPECT_GT(seen.size(), 10u);
+}
+
 TEST(RetryTest, RetriesUnavailableUntilSuccessSleepingOnTheClock) {
   SimulatedClock clock{std::chrono::system_clock::time_point{}};
   int calls = 0;
-  Result<int> r = Retry(RetryParams{}, clock, [&]() -> Result<int> {
+  RetryParams exact;
+  exact.jitter = 0;
+  Result<int> r = Retry(exact, clock, [&]() -> Result<int> {
     if (++calls < 3) {
       return UnavailableError("503");
     }

@@ -249,6 +249,7 @@ class ClientHttpsTest : public ::testing::Test {
         clock_(std::chrono::system_clock::time_point{}) {
     config_.server = server_.Url();
     options_.qps = 0;
+    options_.retry.jitter = 0;  // exact waits
   }
 
   static ResourceRef ConfigMaps() {

@@ -56,6 +56,7 @@ class ClientTest : public ::testing::Test {
   ClientTest() : clock_(std::chrono::system_clock::time_point{}) {
     config_.server = "https://k8s.test:6443";
     options_.qps = 0;
+    options_.retry.jitter = 0;  // exact waits
   }
 
   Client MakeClient() { return Client(config_, transport_, creds_, clock_, options_); }

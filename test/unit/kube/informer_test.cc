@@ -135,7 +135,9 @@ TEST_F(InformerTest, RetriesUnavailableWithBackoffAndStopsOnOtherErrors) {
   transport_.script.emplace_back(
       403, R"({"kind":"Status","code":403,"reason":"Forbidden","message":"no watch for you"})");
   std::atomic<bool> stop{false};
-  Informer informer(*client_, ref_, {}, clock_, Recording());
+  InformerOptions exact;
+  exact.retry.jitter = 0;
+  Informer informer(*client_, ref_, {}, clock_, Recording(), exact);
   Status s = informer.Run(stop);
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
   EXPECT_THAT(s.message(), HasSubstr("no watch for you"));
@@ -152,7 +154,9 @@ TEST_F(InformerTest, StreamsThatEndEmptyAreSpacedOut) {
   std::atomic<bool> stop{false};
   InformerHandlers handlers;
   handlers.on_add = [&](std::string_view) { stop = true; };
-  Informer informer(*client_, ref_, {}, clock_, handlers);
+  InformerOptions exact;
+  exact.retry.jitter = 0;
+  Informer informer(*client_, ref_, {}, clock_, handlers, exact);
   ASSERT_TRUE(informer.Run(stop).ok());
   EXPECT_THAT(clock_.Sleeps(), ElementsAre(std::chrono::milliseconds(100)));
   EXPECT_THAT(informer.Keys(), ElementsAre("ns1/a"));
@@ -160,7 +164,9 @@ TEST_F(InformerTest, StreamsThatEndEmptyAreSpacedOut) {
 
 TEST_F(InformerTest, StopsBeforeStartingWhenAskedTo) {
   std::atomic<bool> stop{true};
-  Informer informer(*client_, ref_, {}, clock_, Recording());
+  InformerOptions exact;
+  exact.retry.jitter = 0;
+  Informer informer(*client_, ref_, {}, clock_, Recording(), exact);
   EXPECT_TRUE(informer.Run(stop).ok());
   EXPECT_TRUE(transport_.requests.empty());
 }

@@ -44,6 +44,7 @@ class S3StoreTest : public ::testing::Test {
             S3Settings settings = {}) {
     auto transport = std::make_unique<FakeTransport>(std::move(handler));
     transport_ = transport.get();
+    settings.retry.jitter = 0;  // exact waits
     store_ = std::make_unique<S3Store>(std::move(config), TestCredentials(), settings,
                                        std::move(transport), clock_);
   }
