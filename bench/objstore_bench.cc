@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "objstore/s3_store.h"
+#include "support/peak_rss.h"
 
 namespace fs = std::filesystem;
 
@@ -43,18 +44,8 @@ void Die(const std::string& message) {
   std::exit(1);  // NOLINT(concurrency-mt-unsafe)
 }
 
-long PeakRssKiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmHWM:")) {
-      return std::stol(line.substr(6));
-    }
-  }
-  return -1;
-}
-
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+using arca::test_support::PeakRssKiB;
+using arca::test_support::ResetPeakRss;
 
 struct Figure {
   double seconds = 0;

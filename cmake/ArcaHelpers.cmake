@@ -42,6 +42,8 @@ function(arca_cc_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  # Shared test helpers: #include "support/...".
+  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/test)
   arca_copts(${ARG_NAME})
   gtest_discover_tests(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()

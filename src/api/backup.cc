@@ -4,6 +4,17 @@
 
 namespace arca::api {
 
+bool ResourceFilters::UsesOldFilters() const {
+  return !included_resources.empty() || !excluded_resources.empty() ||
+         include_cluster_resources.has_value();
+}
+
+bool ResourceFilters::UsesNewFilters() const {
+  return !included_cluster_scoped_resources.empty() || !excluded_cluster_scoped_resources.empty() ||
+         !included_namespace_scoped_resources.empty() ||
+         !excluded_namespace_scoped_resources.empty();
+}
+
 Result<ObjectMeta> ObjectMetaFromJson(const nlohmann::json& j) {
   ObjectMeta m;
   FieldReader r(j, "metadata");

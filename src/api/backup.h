@@ -51,10 +51,9 @@ inline constexpr char kFailed[] = "Failed";
 inline constexpr char kDeleting[] = "Deleting";
 }  // namespace backup_phase
 
-struct BackupSpec {
-  std::map<std::string, std::string> template_labels;  // spec.metadata.labels (Schedule templates)
-  std::vector<std::string> included_namespaces;
-  std::vector<std::string> excluded_namespaces;
+// The resource filters of a BackupSpec, in both of Velero's generations: the old one
+// (included/excludedResources with includeClusterResources) and the scoped one.
+struct ResourceFilters {
   std::vector<std::string> included_resources;
   std::vector<std::string> excluded_resources;
   std::optional<bool> include_cluster_resources;
@@ -62,6 +61,15 @@ struct BackupSpec {
   std::vector<std::string> excluded_cluster_scoped_resources;
   std::vector<std::string> included_namespace_scoped_resources;
   std::vector<std::string> excluded_namespace_scoped_resources;
+
+  bool UsesOldFilters() const;
+  bool UsesNewFilters() const;
+};
+
+struct BackupSpec : ResourceFilters {
+  std::map<std::string, std::string> template_labels;  // spec.metadata.labels (Schedule templates)
+  std::vector<std::string> included_namespaces;
+  std::vector<std::string> excluded_namespaces;
   std::optional<nlohmann::json> label_selector;  // metav1.LabelSelector
   std::vector<nlohmann::json> or_label_selectors;
   std::optional<bool> snapshot_volumes;

@@ -195,17 +195,6 @@ bool ScopedResourceFilter::ShouldExclude(const ResourceType& type) const {
   return Contains(cluster_.excludes(), "*") || cluster_.IsExcluded(type.group_resource);
 }
 
-bool ResourceFilterSpec::UsesOldFilters() const {
-  return !included_resources.empty() || !excluded_resources.empty() ||
-         include_cluster_resources.has_value();
-}
-
-bool ResourceFilterSpec::UsesNewFilters() const {
-  return !included_cluster_scoped_resources.empty() || !excluded_cluster_scoped_resources.empty() ||
-         !included_namespace_scoped_resources.empty() ||
-         !excluded_namespace_scoped_resources.empty();
-}
-
 ResourceFilter::ResourceFilter(const ResourceFilterSpec& spec, bool namespaces_everything) {
   if (spec.UsesOldFilters()) {
     global_.emplace(IncludesExcludes(spec.included_resources, spec.excluded_resources),

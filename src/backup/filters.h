@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/backup.h"
+
 namespace arca::backup {
 
 // An include list and an exclude list of glob patterns (Velero's IncludesExcludes).
@@ -97,19 +99,8 @@ class ScopedResourceFilter {
   bool namespaces_everything_;
 };
 
-// The resource-related parts of a BackupSpec, as written by the user.
-struct ResourceFilterSpec {
-  std::vector<std::string> included_resources;
-  std::vector<std::string> excluded_resources;
-  std::optional<bool> include_cluster_resources;
-  std::vector<std::string> included_cluster_scoped_resources;
-  std::vector<std::string> excluded_cluster_scoped_resources;
-  std::vector<std::string> included_namespace_scoped_resources;
-  std::vector<std::string> excluded_namespace_scoped_resources;
-
-  bool UsesOldFilters() const;
-  bool UsesNewFilters() const;
-};
+// The resource-related parts of a BackupSpec, as written by the user (a BackupSpec is one).
+using ResourceFilterSpec = api::ResourceFilters;
 
 // The types Velero always leaves out (v1.17+): VolumeSnapshots are taken by CSI, not backed up.
 inline constexpr std::string_view kAutoExcludedTypes[] = {

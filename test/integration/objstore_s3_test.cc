@@ -18,6 +18,7 @@
 #include "http/curl_transport.h"
 #include "objstore/hash.h"
 #include "objstore/s3_store.h"
+#include "support/peak_rss.h"
 
 namespace arca::objstore {
 namespace {
@@ -54,19 +55,8 @@ std::string ReadFile(const std::filesystem::path& path) {
   return s.str();
 }
 
-// The process's peak resident set size in KiB, since the last ResetPeakRss().
-long PeakRssKiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmHWM:")) {
-      return std::stol(line.substr(6));
-    }
-  }
-  return -1;
-}
-
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+using arca::test_support::PeakRssKiB;
+using arca::test_support::ResetPeakRss;
 
 // A deterministic byte stream of `size` bytes, cheap to produce and to check.
 class PatternReader {

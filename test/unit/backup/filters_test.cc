@@ -244,3 +244,23 @@ TEST(ValidationTest, NamespaceNames) {
 
 }  // namespace
 }  // namespace arca::backup
+
+namespace arca::backup {
+namespace {
+
+// A decoded Backup's spec is the filter's input as it is.
+TEST(ResourceFilterTest, TakesADecodedBackupSpec) {
+  Result<api::Backup> b = api::BackupFromJson(nlohmann::json::parse(
+      R"({"spec":{"includedNamespaces":["shop"],"excludedResources":["secrets"],
+          "includeClusterResources":true}})"));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_TRUE(ValidateResourceFilters(b->spec).empty());
+  ResourceFilter filter(b->spec, /*namespaces_everything=*/false);
+  EXPECT_TRUE(filter.old_style());
+  EXPECT_FALSE(filter.ShouldInclude(ResourceType{"secrets", true}));
+  EXPECT_TRUE(filter.ShouldInclude(ResourceType{"configmaps", true}));
+  EXPECT_TRUE(filter.ShouldInclude(ResourceType{"persistentvolumes", false}));
+}
+
+}  // namespace
+}  // namespace arca::backup

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <filesystem>
 #include <random>
@@ -10,15 +9,10 @@
 #include "archive/gzip.h"
 #include "backup/contents.h"
 #include "objstore/fs_store.h"
+#include "support/peak_rss.h"
 
 namespace arca::backup {
 namespace {
-
-long MaxRssKiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss;
-}
 
 class UploadTest : public ::testing::Test {
  protected:
@@ -40,7 +34,7 @@ class UploadTest : public ::testing::Test {
 // and the pipe into the store: the process's peak memory must not grow with that size.
 TEST_F(UploadTest, LargeBackupStreamsInBoundedMemory) {
   const objstore::ObjectKey key("backups/big/big.tar.gz");
-  long rss_before = MaxRssKiB();
+  long rss_before = test_support::PeakRssKiB();
   PipedUpload upload(*store_, key, 4 << 20);
   BackupContentsWriter writer(upload.Sink(), {}, std::chrono::system_clock::now());
   ASSERT_TRUE(writer.Begin().ok());
@@ -62,7 +56,7 @@ TEST_F(UploadTest, LargeBackupStreamsInBoundedMemory) {
   }
   ASSERT_TRUE(writer.Finish().ok());
   ASSERT_TRUE(upload.Finish().ok());
-  long growth_mib = (MaxRssKiB() - rss_before) / 1024;
+  long growth_mib = (test_support::PeakRssKiB() - rss_before) / 1024;
   EXPECT_GT(writer.uncompressed_bytes(), 200ull << 20);
   EXPECT_LT(growth_mib, 48) << "peak RSS grew by " << growth_mib << " MiB";
 

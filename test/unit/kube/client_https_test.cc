@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api_bodies.h"
 #include "common/clock.h"
 #include "http/curl_transport.h"
 #include "kube/client.h"
@@ -30,6 +31,9 @@
 namespace arca::kube {
 namespace {
 
+using fakes::Event;
+using fakes::ListBody;
+using fakes::StatusBody;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -200,42 +204,6 @@ class HttpsServer {
   std::vector<std::string> request_lines_;
 };
 
-class TokenCredentials : public CredentialProvider {
- public:
-  Result<Credentials> Get() override {
-    Credentials c;
-    c.authorization = "Bearer t";
-    return c;
-  }
-  void Invalidate() override {}
-};
-
-std::string StatusBody(int code, const std::string& reason) {
-  return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                        {"code", code},     {"reason", reason},   {"message", reason}}
-      .dump();
-}
-
-std::string ListBody(const std::vector<std::string>& names, const std::string& cont) {
-  nlohmann::json list = {{"kind", "ConfigMapList"},
-                         {"apiVersion", "v1"},
-                         {"metadata", {{"resourceVersion", "100"}, {"continue", cont}}},
-                         {"items", nlohmann::json::array()}};
-  for (const std::string& n : names) {
-    list["items"].push_back({{"metadata", {{"name", n}, {"namespace", "ns1"}}}});
-  }
-  return list.dump();
-}
-
-std::string Event(const std::string& type, const std::string& name, const std::string& rv) {
-  return nlohmann::json{
-             {"type", type},
-             {"object",
-              {{"kind", "ConfigMap"}, {"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}
-             .dump() +
-         "\n";
-}
-
 class ClientHttpsTest : public ::testing::Test {
  protected:
   ClientHttpsTest()
@@ -262,14 +230,14 @@ class ClientHttpsTest : public ::testing::Test {
   TestCert cert_;
   HttpsServer server_;
   http::CurlTransport transport_;
-  TokenCredentials creds_;
+  fakes::TokenProvider creds_;
   SimulatedClock clock_;
   RestConfig config_;
   ClientOptions options_;
 };
 
 TEST_F(ClientHttpsTest, TooManyRequestsIsRetriedAfterRetryAfter) {
-  server_.Script(Http(429, StatusBody(429, "TooManyRequests"), "Retry-After: 2\r\n"));
+  server_.Script(Http(429, StatusBody(429, "TooManyRequests", "slow down"), "Retry-After: 2\r\n"));
   server_.Script(Http(200, R"({"metadata":{"name":"x"}})"));
   Client client(config_, transport_, creds_, clock_, options_);
   ResourceRef ref = ConfigMaps();
@@ -285,7 +253,7 @@ TEST_F(ClientHttpsTest, TooManyRequestsIsRetriedAfterRetryAfter) {
 
 TEST_F(ClientHttpsTest, ExpiredContinueTokenRelists) {
   server_.Script(Http(200, ListBody({"a", "b"}, "c1")));
-  server_.Script(Http(410, StatusBody(410, "Expired")));
+  server_.Script(Http(410, StatusBody(410, "Expired", "too old")));
   server_.Script(Http(200, ListBody({"a", "b"}, "c2")));
   server_.Script(Http(200, ListBody({"c"}, "")));
   Client client(config_, transport_, creds_, clock_, options_);

@@ -5,51 +5,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_bodies.h"
 #include "fake_transport.h"
 #include "kube/connection.h"
 
 namespace arca::kube {
 namespace {
 
+using fakes::Event;
 using fakes::Fail;
 using fakes::FakeTransport;
 using fakes::Header;
+using fakes::ListBody;
 using fakes::Scripted;
+using fakes::StatusBody;
+using fakes::TokenProvider;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string StatusBody(int code, const std::string& reason, const std::string& message) {
-  return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                        {"code", code},     {"reason", reason},   {"message", message}}
-      .dump();
-}
-
-std::string ListBody(const std::vector<std::string>& names, const std::string& cont,
-                     const std::string& rv = "100") {
-  nlohmann::json list = {{"kind", "ConfigMapList"},
-                         {"apiVersion", "v1"},
-                         {"metadata", {{"resourceVersion", rv}, {"continue", cont}}},
-                         {"items", nlohmann::json::array()}};
-  for (const std::string& n : names) {
-    list["items"].push_back({{"metadata", {{"name", n}, {"namespace", "ns1"}}}});
-  }
-  return list.dump();
-}
-
-class TokenProvider : public CredentialProvider {
- public:
-  Result<Credentials> Get() override {
-    ++gets;
-    Credentials c;
-    c.authorization = "Bearer token-" + std::to_string(generation);
-    return c;
-  }
-  void Invalidate() override { ++generation; }
-  int gets = 0;
-  int generation = 1;
-};
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -311,15 +285,6 @@ TEST_F(ClientTest, RateLimiterPacesRequests) {
     ASSERT_TRUE(client.Get(ConfigMaps("x")).ok());
   }
   EXPECT_THAT(clock_.Sleeps(), ElementsAre(milliseconds(200), milliseconds(200)));
-}
-
-std::string Event(const std::string& type, const std::string& name, const std::string& rv) {
-  return nlohmann::json{
-             {"type", type},
-             {"object",
-              {{"kind", "ConfigMap"}, {"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}
-             .dump() +
-         "\n";
 }
 
 TEST_F(ClientTest, WatchResumesFromTheLastVersionAfterADrop) {
