@@ -1,8 +1,14 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <iostream>
 #include <vector>
 
+#include "cli/backup_cmd.h"
+#include "cli/common.h"
+#include "cli/restore_cmd.h"
 #include "cli/version.h"
 #include "common/build_info.h"
 
@@ -13,8 +19,13 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
 
+  CommandContext ctx{
+      .out = out, .err = err, .out_is_terminal = &out == &std::cout && isatty(1) != 0};
+
   CLI::App* version = app.add_subcommand("version", "Print the version of Arca");
   version->callback([&out] { PrintVersion(GetBuildInfo(), out); });
+  AddBackupCommands(app, ctx);
+  AddRestoreCommands(app, ctx);
 
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
@@ -46,7 +57,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
     err << "arca: " << e.what() << "\nRun 'arca --help' for usage.\n";
     return 2;
   }
-  return 0;
+  return ctx.exit_code;
 }
 
 }  // namespace arca::cli
