@@ -55,6 +55,14 @@ Result<std::map<std::string, std::string>> ParseQuery(std::string_view url,
   return out;
 }
 
+// The inner store would accept "<prefix>/" for an empty key; refuse it as every store does.
+Status CheckKey(const ObjectKey& key) {
+  if (key.value().empty()) {
+    return InvalidArgumentError("an object key must not be empty");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<LocationUrl> ParseLocationUrl(std::string_view url) {
@@ -158,20 +166,26 @@ ObjectInfo PrefixedStore::Relative(ObjectInfo info) const {
 
 Status PrefixedStore::Put(const ObjectKey& key, const ObjectReader& reader,
                           const PutOptions& options) {
+  RETURN_IF_ERROR(CheckKey(key));
   return inner_->Put(Full(key), reader, options);
 }
 
 Result<ObjectInfo> PrefixedStore::Get(const ObjectKey& key, const ObjectSink& sink) {
+  RETURN_IF_ERROR(CheckKey(key));
   ASSIGN_OR_RETURN(ObjectInfo info, inner_->Get(Full(key), sink));
   return Relative(std::move(info));
 }
 
 Result<ObjectInfo> PrefixedStore::Head(const ObjectKey& key) {
+  RETURN_IF_ERROR(CheckKey(key));
   ASSIGN_OR_RETURN(ObjectInfo info, inner_->Head(Full(key)));
   return Relative(std::move(info));
 }
 
-Result<bool> PrefixedStore::Exists(const ObjectKey& key) { return inner_->Exists(Full(key)); }
+Result<bool> PrefixedStore::Exists(const ObjectKey& key) {
+  RETURN_IF_ERROR(CheckKey(key));
+  return inner_->Exists(Full(key));
+}
 
 Result<ListPage> PrefixedStore::List(const ListOptions& options) {
   ListOptions inner_options = options;
@@ -191,18 +205,23 @@ Result<ListPage> PrefixedStore::List(const ListOptions& options) {
   return page;
 }
 
-Status PrefixedStore::Delete(const ObjectKey& key) { return inner_->Delete(Full(key)); }
+Status PrefixedStore::Delete(const ObjectKey& key) {
+  RETURN_IF_ERROR(CheckKey(key));
+  return inner_->Delete(Full(key));
+}
 
 Status PrefixedStore::DeleteMany(std::span<const ObjectKey> keys) {
   std::vector<ObjectKey> full;
   full.reserve(keys.size());
   for (const ObjectKey& key : keys) {
+    RETURN_IF_ERROR(CheckKey(key));
     full.push_back(Full(key));
   }
   return inner_->DeleteMany(full);
 }
 
 Result<std::string> PrefixedStore::PresignGet(const ObjectKey& key, std::chrono::seconds expiry) {
+  RETURN_IF_ERROR(CheckKey(key));
   return inner_->PresignGet(Full(key), expiry);
 }
 

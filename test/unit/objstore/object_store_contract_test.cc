@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "objstore/fs_store.h"
+#include "objstore/location.h"
 #include "test/fakes/fake_object_store.h"
 
 namespace arca::objstore {
@@ -30,6 +31,16 @@ std::unique_ptr<ObjectStore> MakeStore<FsStore>(const fs::path& dir) {
 template <>
 std::unique_ptr<ObjectStore> MakeStore<FakeObjectStore>(const fs::path& /*dir*/) {
   return std::make_unique<FakeObjectStore>();
+}
+
+// A PrefixedStore must behave like a store of its own, whatever the inner store holds outside
+// its prefix: the inner store gets a neighbour whose keys share the prefix's first characters.
+template <>
+std::unique_ptr<ObjectStore> MakeStore<PrefixedStore>(const fs::path& /*dir*/) {
+  auto inner = std::make_unique<FakeObjectStore>();
+  EXPECT_TRUE(inner->PutString(ObjectKey("pre/fixed-neighbour"), "x").ok());
+  EXPECT_TRUE(inner->PutString(ObjectKey("pre/fix-other/a"), "x").ok());
+  return std::make_unique<PrefixedStore>(std::move(inner), "pre/fix");
 }
 
 template <typename Store>
@@ -77,7 +88,7 @@ class ObjectStoreContractTest : public ::testing::Test {
   std::unique_ptr<ObjectStore> store_;
 };
 
-using Implementations = ::testing::Types<FsStore, FakeObjectStore>;
+using Implementations = ::testing::Types<FsStore, FakeObjectStore, PrefixedStore>;
 TYPED_TEST_SUITE(ObjectStoreContractTest, Implementations);
 
 TYPED_TEST(ObjectStoreContractTest, WritesReadsAndOverwrites) {
