@@ -1,0 +1,13 @@
+# pods/exec over WebSocket against the environment's API server and kwok node (exec_test.cc).
+add_executable(exec_integration_test ${CMAKE_CURRENT_LIST_DIR}/exec_test.cc)
+target_link_libraries(exec_integration_test PRIVATE arca::kube GTest::gmock GTest::gtest_main)
+arca_copts(exec_integration_test)
+foreach(case StdoutStderrAndExitCodeOfARealCommand CommandReallyRunsAndArgumentsAreNotSplit
+             StdinIsDelivered LargeOutputIsCappedWithAMarker TimeoutIsDeadlineExceeded
+             UnknownContainerIsInvalidArgumentWithTheServersWords UnknownPodIsNotFound
+             MissingProgramIsReported BearerTokenAuthenticates)
+  arca_integration_test(
+    NAME exec.${case}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/with-testenv.sh $<TARGET_FILE:exec_integration_test>
+            --gtest_filter=ExecIntegrationTest.${case})
+endforeach()
