@@ -177,8 +177,9 @@ Result<std::vector<ResourceHookSpec>> ParseSpecs(const Json& hooks, bool restore
             errors.push_back(p + ": a backup hook needs exec");
             return;
           }
-          (phase[1] == 'r' ? spec.pre : spec.post)
-              .push_back(ParseExec(*exec, p + ".exec", false, &errors));
+          ExecHook parsed = ParseExec(*exec, p + ".exec", false, &errors);
+          parsed.name = spec.name;
+          (phase[1] == 'r' ? spec.pre : spec.post).push_back(std::move(parsed));
         });
       }
     } else {
@@ -190,7 +191,9 @@ Result<std::vector<ResourceHookSpec>> ParseSpecs(const Json& hooks, bool restore
           return;
         }
         if (exec != nullptr) {
-          spec.post.push_back(ParseExec(*exec, p + ".exec", true, &errors));
+          ExecHook parsed = ParseExec(*exec, p + ".exec", true, &errors);
+          parsed.name = spec.name;
+          spec.post.push_back(std::move(parsed));
           return;
         }
         const Json* containers = Field(*init, "initContainers");
@@ -283,6 +286,7 @@ std::vector<ExecHook> BackupHooksForPod(const std::vector<ResourceHookSpec>& spe
   }
   if (!command.empty()) {
     ExecHook h;
+    h.name = std::string(kAnnotationHookName);
     h.command = ParseHookCommand(command);
     h.container = Annotation(pod, prefix + "container");
     h.on_error = ParseOnError(Annotation(pod, prefix + "on-error"));
@@ -308,6 +312,7 @@ std::vector<ExecHook> RestoreExecHooksForPod(const std::vector<ResourceHookSpec>
   std::string command = Annotation(pod, prefix + "command");
   if (!command.empty()) {
     ExecHook h;
+    h.name = std::string(kAnnotationHookName);
     h.command = ParseHookCommand(command);
     h.container = Annotation(pod, prefix + "container");
     h.on_error = ParseOnError(Annotation(pod, prefix + "on-error"));

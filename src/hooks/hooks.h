@@ -2,7 +2,7 @@
 //
 // Which hooks run for a pod, and with what settings, as Velero decides it
 // (../shared/reference/velero-api.md §6). Pure functions of the Backup/Restore spec and the pod's
-// JSON; running the commands (pods/exec) is the engines' business.
+// JSON; running the commands (pods/exec) is hooks/executor.h's business.
 //
 // Backup: pod annotations (pre.hook.backup.velero.io/..., post.hook.backup.velero.io/..., and the
 // legacy hook.backup.velero.io/... for pre) replace spec.hooks for that pod and phase.
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backup/filters.h"
@@ -30,7 +31,12 @@ inline constexpr std::chrono::seconds kDefaultExecTimeout{30};
 
 enum class OnError { kUnset, kContinue, kFail };
 
+// The name hooks from annotations go by in logs, as in Velero.
+inline constexpr std::string_view kAnnotationHookName = "<from-annotation>";
+
 struct ExecHook {
+  // The spec.hooks.resources[] name it came from, or kAnnotationHookName.
+  std::string name;
   std::string container;  // empty: the pod's first container
   std::vector<std::string> command;
   OnError on_error = OnError::kUnset;
