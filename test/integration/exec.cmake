@@ -11,3 +11,18 @@ foreach(case StdoutStderrAndExitCodeOfARealCommand CommandReallyRunsAndArguments
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/with-testenv.sh $<TARGET_FILE:exec_integration_test>
             --gtest_filter=ExecIntegrationTest.${case})
 endforeach()
+
+# Exec hooks (hooks/executor.h) on pods of the kwok node (exec_hooks_test.cc).
+add_executable(hooks_integration_test ${CMAKE_CURRENT_LIST_DIR}/exec_hooks_test.cc)
+target_link_libraries(hooks_integration_test PRIVATE arca::hooks GTest::gmock GTest::gtest_main)
+arca_copts(hooks_integration_test)
+foreach(case PreHookWritesAMarkerAndPostHookRemovesIt
+             FailSkipsThePodContinueDoesNotAndTimeoutsAreFailures BadAnnotationsGiveClearErrors
+             RestoreExecHookRunsOnceThePodIsRunning
+             RestoreExecHookOnAPodThatNeverRunsGivesUpAfterWaitTimeout
+             RestoreExecHookOnADeletedPodIsNotExecuted)
+  arca_integration_test(
+    NAME exec.hooks.${case}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/with-testenv.sh $<TARGET_FILE:hooks_integration_test>
+            --gtest_filter=HookIntegrationTest.${case})
+endforeach()
