@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,8 +46,8 @@ std::string ReadBio(BIO* bio) {
   return std::string(data, static_cast<size_t>(n));
 }
 
-// A self-signed CA certificate for 127.0.0.1.
-Cert SelfSigned() {
+// A self-signed CA certificate for `san` (an X.509v3 subjectAltName value).
+Cert SelfSigned(const char* san = "IP:127.0.0.1") {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   X509* x = X509_new();
   X509_set_version(x, 2);
@@ -62,7 +63,7 @@ Cert SelfSigned() {
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
   const std::pair<int, const char*> extensions[] = {
-      {NID_subject_alt_name, "IP:127.0.0.1"},
+      {NID_subject_alt_name, san},
       {NID_basic_constraints, "critical,CA:TRUE"},
       {NID_key_usage, "digitalSignature,keyCertSign"}};
   for (const auto& [nid, value] : extensions) {
@@ -259,6 +260,96 @@ class ScriptedServer {
   std::thread thread_;
   std::mutex mu_;
   int connections_ = 0;
+};
+
+// An HTTP CONNECT proxy on 127.0.0.1 for one tunnel at a time; remembers the CONNECT lines.
+class ConnectProxy {
+ public:
+  ConnectProxy() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 4);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ConnectProxy() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> Connects() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connects_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      const int client = ::accept(fd_, nullptr, nullptr);
+      if (client < 0) {
+        return;
+      }
+      std::string head;
+      char c = 0;
+      while (head.find("\r\n\r\n") == std::string::npos && ::read(client, &c, 1) == 1) {
+        head.push_back(c);
+      }
+      const std::string line = head.substr(0, head.find("\r\n"));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        connects_.push_back(line);
+      }
+      // "CONNECT 127.0.0.1:PORT HTTP/1.1"
+      const size_t colon = line.rfind(':');
+      const int port = std::atoi(line.c_str() + colon + 1);
+      const int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      if (!line.starts_with("CONNECT ") ||
+          ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        const std::string no = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+        static_cast<void>(::write(client, no.data(), no.size()));
+      } else {
+        const std::string ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+        static_cast<void>(::write(client, ok.data(), ok.size()));
+        Pump(client, upstream);
+      }
+      ::close(upstream);
+      ::close(client);
+    }
+  }
+  static void Pump(int a, int b) {
+    char buf[16384];
+    while (true) {
+      pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+      if (::poll(fds, 2, 10'000) <= 0) {
+        return;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+          continue;
+        }
+        const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0 || ::write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) {
+          return;
+        }
+      }
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> connects_;
 };
 
 class FakeCredentials : public CredentialProvider {
@@ -622,6 +713,53 @@ TEST_F(ExecClientTest, UntrustedServerIsRefusedBeforeAnythingIsSent) {
   Result<ExecResult> r = other.Exec(Request());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
   EXPECT_THAT(r.status().message(), HasSubstr("certificate-authority"));
+}
+
+TEST_F(ExecClientTest, TlsServerNameIsVerifiedInsteadOfTheAddress) {
+  // A certificate for a DNS name only, served on 127.0.0.1.
+  cert_ = SelfSigned("DNS:api.cluster.test");
+  Start([&](Conn& c) {
+    c.Upgrade("v5.channel.k8s.io");
+    c.Channel(1, "named\n");
+    c.Channel(3, kSuccess);
+  });
+  RestConfig config;
+  config.server = server_->Url();
+  config.ca_pem = cert_.cert_pem;
+  ExecClient plain(config, credentials_, RealClock());
+  EXPECT_EQ(plain.Exec(Request()).status().code(), StatusCode::kFailedPrecondition);
+  config.tls_server_name = "api.cluster.test";
+  ExecClient named(config, credentials_, RealClock());
+  Result<ExecResult> r = named.Exec(Request());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stdout_text, "named\n");
+}
+
+TEST_F(ExecClientTest, ProxyUrlTunnelsWithConnect) {
+  std::mutex mu;
+  std::string host;
+  Start([&](Conn& c) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      host = c.Header("host");
+    }
+    c.Upgrade("v5.channel.k8s.io");
+    c.Channel(1, "via proxy\n");
+    c.Channel(3, kSuccess);
+  });
+  ConnectProxy proxy;
+  RestConfig config;
+  config.server = server_->Url();
+  config.ca_pem = cert_.cert_pem;
+  config.proxy_url = proxy.Url();
+  ExecClient client(config, credentials_, RealClock());
+  Result<ExecResult> r = client.Exec(Request());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stdout_text, "via proxy\n");
+  const std::string authority = server_->Url().substr(std::string("https://").size());
+  EXPECT_THAT(proxy.Connects(), ::testing::ElementsAre(HasSubstr("CONNECT " + authority + " ")));
+  server_.reset();
+  EXPECT_EQ(host, authority);
 }
 
 TEST(ExecRequestTest, BadRequestsAreRefusedWithoutAConnection) {
