@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace arca::http {
@@ -83,6 +86,10 @@ std::optional<ServerNameRoute> RouteWithServerName(const std::string& url,
   return ServerNameRoute{*rewritten, server_name + ":" + *port + ":" + *host + ":" + *port};
 }
 
+// How many response bytes a multiplexed transfer may hold for its caller before the event loop
+// pauses it (the caller's sink then runs on the caller's thread and the transfer resumes).
+constexpr size_t kHandoffBytes = size_t{1} << 20;
+
 // What the callbacks of one transfer share.
 struct TransferState {
   const Request* request = nullptr;
@@ -94,6 +101,20 @@ struct TransferState {
   bool status_known = false;
   bool to_sink = false;
   bool headers_reported = false;
+
+  // Set for transfers run by the event loop: the write callback (loop thread) hands the body to
+  // the caller's thread through `chunks` instead of calling the sink itself, so that a slow sink
+  // never holds up the other transfers. Guarded by `mu`.
+  bool handoff = false;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> chunks;
+  size_t buffered = 0;
+  bool paused = false;
+  bool abort = false;  // the caller gave up (its sink or on_headers failed)
+  bool done = false;
+  CURLcode result = CURLE_OK;
+  Response head;  // status and headers, copied when the first body byte arrives
 };
 
 size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
@@ -164,7 +185,13 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
     state->response.status = static_cast<int>(code);
     state->to_sink = state->sink != nullptr && code >= 200 && code < 300;
     state->status_known = true;
-    if (state->to_sink && state->request->on_headers) {
+    if (state->handoff) {
+      if (state->to_sink) {
+        const std::lock_guard<std::mutex> lock(state->mu);
+        state->head.status = state->response.status;
+        state->head.headers = state->response.headers;
+      }
+    } else if (state->to_sink && state->request->on_headers) {
       state->headers_reported = true;
       Status s = state->request->on_headers(state->response);
       if (!s.ok()) {
@@ -172,6 +199,20 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
         return 0;
       }
     }
+  }
+  if (state->to_sink && state->handoff) {
+    const std::lock_guard<std::mutex> lock(state->mu);
+    if (state->abort) {
+      return 0;
+    }
+    if (state->buffered >= kHandoffBytes) {
+      state->paused = true;
+      return CURL_WRITEFUNC_PAUSE;  // curl delivers the same bytes again after the unpause
+    }
+    state->chunks.emplace_back(data, n);
+    state->buffered += n;
+    state->cv.notify_one();
+    return n;
   }
   if (state->to_sink) {
     Status s = (*state->sink)(std::string_view(data, n));
@@ -251,10 +292,31 @@ class CurlTransport::Impl {
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    // The event loop's transfers share DNS answers and TLS sessions with the others, but keep
+    // their connections in the multi handle, where HTTP/2 streams are multiplexed.
+    loop_share_ = curl_share_init();
+    curl_share_setopt(loop_share_, CURLSHOPT_LOCKFUNC, &Impl::Lock);
+    curl_share_setopt(loop_share_, CURLSHOPT_UNLOCKFUNC, &Impl::Unlock);
+    curl_share_setopt(loop_share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(loop_share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(loop_share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, kMaxHostConnections);
+    loop_ = std::thread([this] { Loop(); });
   }
 
   ~Impl() {
-    idle_.clear();  // easy handles go before the share handle they use
+    {
+      const std::lock_guard<std::mutex> lock(commands_mu_);
+      stopping_ = true;
+    }
+    curl_multi_wakeup(multi_);
+    loop_.join();
+    curl_multi_cleanup(multi_);
+    idle_.clear();  // easy handles go before the share handles they use
+    curl_share_cleanup(loop_share_);
     curl_share_cleanup(share_);
   }
 
@@ -270,16 +332,74 @@ class CurlTransport::Impl {
     state.request = &req;
     state.sink = sink;
     state.easy = easy.get();
+    // Requests that can be multiplexed (HTTP/2 over TLS) go through the event loop. The others
+    // run on the calling thread: cleartext HTTP/1.1 gains nothing from the loop, and a body
+    // reader may block (another thread can be feeding it), which would stall every transfer.
+    state.handoff = options_.http2 && !req.body_reader && req.url.starts_with("https://");
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
     HeaderList headers;
-    CURL* h = easy.get();
-
-    curl_easy_setopt(h, CURLOPT_SHARE, share_);
     HeaderList connect_to;
+    if (Status s = Configure(state, headers, connect_to, error_buffer.data()); !s.ok()) {
+      Release(std::move(easy));
+      return s;
+    }
+    CURL* h = easy.get();
+    CURLcode code = CURLE_OK;
+    if (state.handoff) {
+      code = RunOnLoop(state);
+    } else {
+      curl_easy_setopt(h, CURLOPT_SHARE, share_);
+      code = curl_easy_perform(h);
+    }
+    if (!state.status_known) {
+      long status = 0;
+      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+      state.response.status = static_cast<int>(status);
+    }
+    long version = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    state.response.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+    long new_connections = 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_connections);
+    state.response.new_connections = static_cast<int>(new_connections);
+    Release(std::move(easy));
+    if (!state.callback_error.ok()) {
+      return state.callback_error;
+    }
+    if (code != CURLE_OK) {
+      return MapCurlError(code, req, error_buffer.data());
+    }
+    const int status = state.response.status;
+    if (sink != nullptr && req.on_headers && !state.headers_reported && status >= 200 &&
+        status < 300) {
+      RETURN_IF_ERROR(req.on_headers(state.response));
+    }
+    return std::move(state.response);
+  }
+
+ private:
+  // HTTP/2 streams per connection before the loop opens another connection to the same host;
+  // the server's own limit (SETTINGS_MAX_CONCURRENT_STREAMS, 250 for Go servers such as
+  // kube-apiserver) applies when lower.
+  static constexpr long kMaxStreamsPerConnection = 1000;
+  // Connections per host the loop opens at most; further requests queue inside curl until a
+  // stream is free. Without it, every request beyond a full connection would open its own.
+  static constexpr long kMaxHostConnections = 8;
+
+  // A request for the event loop thread, which alone touches the multi handle.
+  struct Command {
+    enum class Kind { kAdd, kResume, kAbort };
+    Kind kind;
+    TransferState* state;
+  };
+
+  Status Configure(TransferState& state, HeaderList& headers, HeaderList& connect_to,
+                   char* error_buffer) {
+    const Request& req = *state.request;
+    CURL* h = state.easy;
     if (!options_.tls_server_name.empty()) {
       std::optional<ServerNameRoute> route = RouteWithServerName(req.url, options_.tls_server_name);
       if (!route) {
-        Release(std::move(easy));
         return InvalidArgumentError("cannot apply tls-server-name to the URL " +
                                     RedactUrl(req.url));
       }
@@ -289,8 +409,9 @@ class CurlTransport::Impl {
     } else {
       curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
     }
+    curl_easy_setopt(h, CURLOPT_PRIVATE, &state);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kReceiveBufferSize);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferSize);
@@ -303,6 +424,9 @@ class CurlTransport::Impl {
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      options_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
+    // Wait for a connection being set up to say whether it multiplexes, rather than opening a
+    // connection per request when many start at once.
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (options_.insecure_skip_tls_verify) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -379,32 +503,152 @@ class CurlTransport::Impl {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &state);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteCallback);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
-
-    const CURLcode code = curl_easy_perform(h);
-    if (!state.status_known) {
-      long status = 0;
-      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-      state.response.status = static_cast<int>(status);
-    }
-    long version = 0;
-    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
-    state.response.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
-    Release(std::move(easy));
-    if (!state.callback_error.ok()) {
-      return state.callback_error;
-    }
-    if (code != CURLE_OK) {
-      return MapCurlError(code, req, error_buffer.data());
-    }
-    const int status = state.response.status;
-    if (sink != nullptr && req.on_headers && !state.headers_reported && status >= 200 &&
-        status < 300) {
-      RETURN_IF_ERROR(req.on_headers(state.response));
-    }
-    return std::move(state.response);
+    return OkStatus();
   }
 
- private:
+  // Hands the transfer to the event loop and, on this thread, feeds the body the loop receives
+  // to the sink (and on_headers before it). Returns when the loop has finished the transfer.
+  CURLcode RunOnLoop(TransferState& state) {
+    curl_easy_setopt(state.easy, CURLOPT_SHARE, loop_share_);
+    Post({Command::Kind::kAdd, &state});
+    const Request& req = *state.request;
+    bool failed = false;
+    std::deque<std::string> batch;
+    while (true) {
+      bool resume = false;
+      {
+        std::unique_lock<std::mutex> lock(state.mu);
+        state.cv.wait(lock, [&] { return !state.chunks.empty() || state.done; });
+        if (state.chunks.empty()) {
+          break;  // done, and every byte delivered
+        }
+        batch.swap(state.chunks);
+        state.buffered = 0;
+        resume = state.paused;
+        state.paused = false;
+        if (!state.headers_reported && !failed && req.on_headers) {
+          state.headers_reported = true;
+          lock.unlock();
+          if (Status s = req.on_headers(state.head); !s.ok()) {
+            state.callback_error = std::move(s);
+            failed = true;
+          }
+        }
+      }
+      if (resume && !failed) {
+        Post({Command::Kind::kResume, &state});  // refill while the sink works on this batch
+      }
+      for (const std::string& chunk : batch) {
+        if (failed) {
+          break;
+        }
+        if (Status s = (*state.sink)(chunk); !s.ok()) {
+          state.callback_error = std::move(s);
+          failed = true;
+        }
+      }
+      batch.clear();
+      if (failed) {
+        bool done = false;
+        {
+          const std::lock_guard<std::mutex> lock(state.mu);
+          state.abort = true;
+          state.chunks.clear();
+          done = state.done;
+        }
+        if (!done) {
+          Post({Command::Kind::kAbort, &state});
+        }
+        std::unique_lock<std::mutex> lock(state.mu);
+        state.cv.wait(lock, [&] { return state.done; });
+        break;
+      }
+    }
+    const std::lock_guard<std::mutex> lock(state.mu);
+    return state.result;
+  }
+
+  void Post(Command command) {
+    {
+      const std::lock_guard<std::mutex> lock(commands_mu_);
+      commands_.push_back(command);
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  static void Complete(TransferState* state, CURLcode result) {
+    const std::lock_guard<std::mutex> lock(state->mu);
+    state->done = true;
+    state->result = result;
+    state->cv.notify_all();
+  }
+
+  // The event loop: the only thread that calls into the multi handle and runs the write,
+  // read and header callbacks of its transfers.
+  void Loop() {
+    std::vector<TransferState*> running;
+    std::vector<Command> commands;
+    while (true) {
+      bool stopping = false;
+      {
+        const std::lock_guard<std::mutex> lock(commands_mu_);
+        commands.swap(commands_);
+        stopping = stopping_;
+      }
+      for (const Command& c : commands) {
+        const auto it = std::find(running.begin(), running.end(), c.state);
+        switch (c.kind) {
+          case Command::Kind::kAdd:
+            if (curl_multi_add_handle(multi_, c.state->easy) == CURLM_OK) {
+              running.push_back(c.state);
+            } else {
+              Complete(c.state, CURLE_FAILED_INIT);
+            }
+            break;
+          case Command::Kind::kResume:
+            if (it != running.end()) {
+              curl_easy_pause(c.state->easy, CURLPAUSE_CONT);
+            }
+            break;
+          case Command::Kind::kAbort:
+            if (it != running.end()) {
+              curl_multi_remove_handle(multi_, c.state->easy);
+              running.erase(it);
+              Complete(c.state, CURLE_ABORTED_BY_CALLBACK);
+            }
+            break;
+        }
+      }
+      commands.clear();
+      if (stopping) {
+        for (TransferState* state : running) {
+          curl_multi_remove_handle(multi_, state->easy);
+          Complete(state, CURLE_ABORTED_BY_CALLBACK);
+        }
+        return;
+      }
+      int still_running = 0;
+      curl_multi_perform(multi_, &still_running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg != CURLMSG_DONE) {
+          continue;
+        }
+        CURL* easy = msg->easy_handle;
+        const CURLcode result = msg->data.result;
+        void* priv = nullptr;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        auto* state = static_cast<TransferState*>(priv);
+        curl_multi_remove_handle(multi_, easy);
+        running.erase(std::remove(running.begin(), running.end(), state), running.end());
+        Complete(state, result);
+      }
+      curl_multi_poll(multi_, nullptr, 0, kPollMillis, nullptr);
+    }
+  }
+
+  static constexpr int kPollMillis = 1000;
+
   static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* user) {
     static_cast<Impl*>(user)->LockFor(data).lock();
   }
@@ -436,9 +680,16 @@ class CurlTransport::Impl {
 
   TransportOptions options_;
   CURLSH* share_ = nullptr;
+  CURLSH* loop_share_ = nullptr;
   std::array<std::mutex, CURL_LOCK_DATA_LAST> share_locks_;
   std::mutex pool_mu_;
   std::vector<EasyHandle> idle_;
+
+  CURLM* multi_ = nullptr;
+  std::mutex commands_mu_;
+  std::vector<Command> commands_;
+  bool stopping_ = false;
+  std::thread loop_;
 };
 
 CurlTransport::CurlTransport(TransportOptions options)

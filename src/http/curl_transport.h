@@ -1,9 +1,17 @@
 // File: http/curl_transport.h
 //
 // CurlTransport: the libcurl implementation of Transport. One instance keeps a pool of easy
-// handles and a share handle, so connections, TLS sessions and DNS answers are reused across
+// handles and share handles, so connections, TLS sessions and DNS answers are reused across
 // requests and threads. HTTP/2 is negotiated over TLS when the server offers it; cleartext
 // connections use HTTP/1.1.
+//
+// HTTPS requests (when `http2` is on and the body is not streamed from a reader) run on one
+// event-loop thread with a curl multi handle, so that concurrent requests from many threads
+// become streams multiplexed over a few HTTP/2 connections (at most 8 per host; requests beyond
+// what they carry wait in a queue). The calling thread still runs its sink and on_headers: the
+// loop hands it the body through a buffer of 1 MiB and pauses that stream, and only that stream,
+// while the buffer is full, so a slow sink never holds up the other requests. Cleartext requests
+// and those with a body reader run on the calling thread, over a shared connection pool.
 #pragma once
 
 #include <chrono>

@@ -68,6 +68,9 @@ struct Response {
   int status = 0;
   // The HTTP version used: 1 (HTTP/1.x) or 2. CurlTransport fills it in.
   int http_version = 1;
+  // How many new connections this exchange opened (0 when it reused one, as a multiplexed
+  // HTTP/2 stream does). CurlTransport fills it in.
+  int new_connections = 0;
   Headers headers;
   // The body, unless a sink was given and the status is 2xx (then the sink got it). Error
   // bodies (status >= 300) always land here, capped at kMaxErrorBody bytes.

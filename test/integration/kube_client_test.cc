@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -739,6 +742,125 @@ TEST_F(KubeIntegrationTest, InformerTracksAConfigMap) {
   EXPECT_TRUE(run_status.ok()) << run_status.ToString();
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_THAT(events, ::testing::ElementsAre("add tracked", "update tracked", "delete tracked"));
+}
+
+}  // namespace
+}  // namespace arca::kube
+
+namespace arca::kube {
+namespace {
+
+// Sends `count` GETs of `path` at once from `count` threads through `transport` and returns
+// the responses.
+std::vector<Result<http::Response>> ConcurrentGets(http::Transport& transport,
+                                                   const std::string& url, const std::string& token,
+                                                   int count) {
+  std::vector<Result<http::Response>> out(count, Result<http::Response>(UnknownError("unset")));
+  std::vector<std::thread> threads;
+  threads.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] {
+      http::Request req;
+      req.url = url;
+      req.headers = {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}};
+      out[i] = transport.Send(req);
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  return out;
+}
+
+TEST_F(KubeIntegrationTest, ConcurrentRequestsMultiplexOverFewHttp2Connections) {
+  constexpr int kRequests = 200;
+  const std::string url = config_.server + "/api/v1/namespaces/" + namespace_ + "/configmaps";
+  http::TransportOptions h2;
+  h2.ca_pem = config_.ca_pem;
+  h2.ca_file = config_.ca_file;
+  http::CurlTransport multiplexed(h2);
+  int h2_connections = 0;
+  for (const auto& resp : ConcurrentGets(multiplexed, url, admin_token, kRequests)) {
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->http_version, 2);
+    h2_connections += resp->new_connections;
+  }
+  // The same burst over HTTP/1.1, where a connection carries one request at a time.
+  http::TransportOptions h1 = h2;
+  h1.http2 = false;
+  http::CurlTransport serial(h1);
+  int h1_connections = 0;
+  for (const auto& resp : ConcurrentGets(serial, url, admin_token, kRequests)) {
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->http_version, 1);
+    h1_connections += resp->new_connections;
+  }
+  std::printf("%d concurrent requests: %d HTTP/2 connections, %d HTTP/1.1 connections\n", kRequests,
+              h2_connections, h1_connections);
+  // The transport opens at most 8 connections per host and multiplexes streams over them;
+  // HTTP/1.1 needs a connection per request in flight.
+  EXPECT_GE(h2_connections, 1);
+  EXPECT_LE(h2_connections, 8);
+  EXPECT_GE(h1_connections, 10 * h2_connections);
+}
+
+TEST_F(KubeIntegrationTest, SlowSinkDoesNotHoldUpOtherStreamsOnTheConnection) {
+  http::TransportOptions options;
+  options.ca_pem = config_.ca_pem;
+  options.ca_file = config_.ca_file;
+  http::CurlTransport transport(options);
+  // The OpenAPI document is megabytes: more than the transport buffers for a caller (1 MiB).
+  const std::string big_url = config_.server + "/openapi/v2";
+  const http::Headers auth = {{"Authorization", "Bearer " + admin_token},
+                              {"Accept", "application/json"}};
+  http::Request whole;
+  whole.url = big_url;
+  whole.headers = auth;
+  Result<http::Response> reference = transport.Send(whole);
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  ASSERT_GT(reference->body.size(), size_t{2} << 20);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool others_done = false;
+  bool released_by_others = false;
+  std::string received;
+  const http::BodySink blocked = [&](std::string_view chunk) -> Status {
+    std::unique_lock<std::mutex> lock(mu);
+    // The first chunk waits until the other requests have finished (or 60 s pass).
+    if (received.empty()) {
+      released_by_others = cv.wait_for(lock, std::chrono::seconds(60), [&] { return others_done; });
+    }
+    received.append(chunk);
+    return OkStatus();
+  };
+  Result<http::Response> big = UnknownError("unset");
+  std::thread slow([&] { big = transport.Send(whole, &blocked); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the big stream is under way
+  const std::string small_url = config_.server + "/api/v1/namespaces/" + namespace_ + "/configmaps";
+  int ok = 0;
+  int reused = 0;
+  for (const auto& resp : ConcurrentGets(transport, small_url, admin_token, 50)) {
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    ok += resp->status == 200 ? 1 : 0;
+    reused += resp->new_connections == 0 ? 1 : 0;
+  }
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    others_done = true;
+  }
+  cv.notify_all();
+  slow.join();
+  // Had the paused stream blocked the connection, the small requests would have waited for the
+  // sink's 60 s limit instead of releasing it.
+  EXPECT_TRUE(released_by_others);
+  EXPECT_EQ(ok, 50);
+  EXPECT_EQ(reused, 50);  // all on the connection the paused stream is using
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->status, 200);
+  EXPECT_EQ(received.size(), reference->body.size());
+  EXPECT_TRUE(json::accept(received));
 }
 
 }  // namespace
