@@ -459,6 +459,15 @@ Status ReadMetadata(simdjson::ondemand::object metadata, ObjectMeta& out) {
       e = ReadString(value, out.uid);
     } else if (key == "resourceVersion") {
       e = ReadString(value, out.resource_version);
+    } else if (key == "deletionTimestamp") {
+      simdjson::ondemand::json_type type{};
+      if (e = value.type().get(type); e == simdjson::SUCCESS) {
+        if (type == simdjson::ondemand::json_type::null) {
+          out.deletion_timestamp.clear();
+        } else {
+          e = ReadString(value, out.deletion_timestamp);
+        }
+      }
     } else if (key == "labels") {
       simdjson::ondemand::object labels;
       if (e = value.get_object().get(labels); e == simdjson::SUCCESS) {

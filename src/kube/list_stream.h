@@ -104,6 +104,8 @@ struct ObjectMeta {
   std::string namespace_name;
   std::string uid;
   std::string resource_version;
+  // RFC 3339; empty unless the object is being deleted (finalizers still run).
+  std::string deletion_timestamp;
   Labels labels;
 };
 

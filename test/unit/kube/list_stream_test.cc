@@ -255,6 +255,17 @@ TEST(ObjectMetaParserTest, ReadsMetadataWithSimdjson) {
   EXPECT_EQ(ns->name, "x");
   EXPECT_EQ(ns->namespace_name, "");
   EXPECT_TRUE(ns->labels.empty());
+  EXPECT_EQ(ns->deletion_timestamp, "");
+
+  // Objects being deleted carry a deletionTimestamp (null counts as absent).
+  Result<ObjectMeta> dying = parser.Parse(
+      R"({"metadata":{"name":"d","deletionTimestamp":"2026-01-02T03:04:05Z","finalizers":["f"]}})");
+  ASSERT_TRUE(dying.ok()) << dying.status().ToString();
+  EXPECT_EQ(dying->deletion_timestamp, "2026-01-02T03:04:05Z");
+  Result<ObjectMeta> null_ts =
+      parser.Parse(R"({"metadata":{"name":"d","deletionTimestamp":null}})");
+  ASSERT_TRUE(null_ts.ok()) << null_ts.status().ToString();
+  EXPECT_EQ(null_ts->deletion_timestamp, "");
 
   for (const char* bad : {"", "[]", R"({"metadata":{"name":5}})", R"({"metadata":[]})",
                           R"({"metadata":{"labels":{"a":1}}})", R"({"metadata":{"name":"x")"}) {
