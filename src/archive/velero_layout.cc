@@ -109,4 +109,12 @@ std::string BackupFileKey(std::string_view backup, std::string_view suffix) {
   return BackupDir(backup) + std::string(backup) + "-" + std::string(suffix);
 }
 
+std::string RestoreDir(std::string_view restore) {
+  return "restores/" + std::string(restore) + "/";
+}
+
+std::string RestoreFileKey(std::string_view restore, std::string_view suffix) {
+  return RestoreDir(restore) + "restore-" + std::string(restore) + "-" + std::string(suffix);
+}
+
 }  // namespace arca::archive

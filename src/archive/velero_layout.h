@@ -49,5 +49,9 @@ std::string BackupMetadataKey(std::string_view backup);  // backups/<b>/velero-b
 std::string BackupTarballKey(std::string_view backup);   // backups/<b>/<b>.tar.gz
 std::string BackupFileKey(std::string_view backup,
                           std::string_view suffix);  // backups/<b>/<b>-<suffix>
+std::string RestoreDir(std::string_view restore);    // restores/<r>/
+// restores/<r>/restore-<r>-<suffix>, e.g. suffix "results.gz", "logs.gz",
+// "resource-list.json.gz".
+std::string RestoreFileKey(std::string_view restore, std::string_view suffix);
 
 }  // namespace arca::archive

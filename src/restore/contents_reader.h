@@ -39,6 +39,9 @@ class BackupContentsReader {
   uint64_t items() const { return items_; }
   // Entries skipped because they are not items at the unversioned path.
   uint64_t skipped() const { return skipped_; }
+  // Entries that were not regular files (links, directories, devices): skipped by the tar
+  // reader, never followed. Velero's and Arca's tarballs have none.
+  uint64_t non_regular_entries() const { return tar_.skipped_entries(); }
 
  private:
   Status OnEntry(const archive::TarEntry& entry);
