@@ -170,7 +170,19 @@ HookOutcome ExecuteHook(kube::PodExecutor& executor, const Json& pod, ExecHook h
   return o;
 }
 
-std::string PodRef(const Json& pod) { return Meta(pod, "namespace") + "/" + Meta(pod, "name"); }
+std::string PodRef(const Json& pod) {
+  std::string out = Meta(pod, "namespace");
+  out.append("/").append(Meta(pod, "name"));
+  return out;
+}
+
+// "hook NAME in container C in pod NS/NAME", for restore messages.
+std::string HookWhere(const ExecHook& hook, const Json& pod) {
+  std::string out = "hook ";
+  out.append(hook.name).append(" in container ").append(hook.container);
+  out.append(" in pod ").append(PodRef(pod));
+  return out;
+}
 
 }  // namespace
 
@@ -332,10 +344,10 @@ HookRunResult RunRestoreExecHooks(kube::PodExecutor& executor, PodStateSource& p
       hook.container = FirstContainer(pod);
     }
     if (!HasContainer(pod, hook.container)) {
-      Emit(log, LogLevel::kWarning,
-           "hook " + hook.name + " names container \"" + hook.container + "\", which pod " + ns +
-               "/" + name + " does not have; skipping it",
-           BaseFields(hook, pod, ""));
+      std::string warning = "hook ";
+      warning.append(hook.name).append(" names container \"").append(hook.container);
+      warning.append("\", which pod ").append(PodRef(pod)).append(" does not have; skipping it");
+      Emit(log, LogLevel::kWarning, std::move(warning), BaseFields(hook, pod, ""));
       continue;
     }
     auto g = std::find_if(groups.begin(), groups.end(),
@@ -414,8 +426,9 @@ HookRunResult RunRestoreExecHooks(kube::PodExecutor& executor, PodStateSource& p
           Fields f = BaseFields(hook, now, "");
           f.emplace_back("hookContainer", hook.container);
           Emit(log, LogLevel::kError, o.error, f);
-          const std::string message = o.error;
-          record(std::move(o), message + " (pod " + ns + "/" + name + ")");
+          std::string message = o.error;
+          message.append(" (pod ").append(PodRef(pod)).append(")");
+          record(std::move(o), std::move(message));
           if (hook.on_error == OnError::kFail) {
             ++g.next;
             stopped = true;
@@ -426,9 +439,9 @@ HookRunResult RunRestoreExecHooks(kube::PodExecutor& executor, PodStateSource& p
         }
         HookOutcome o = ExecuteHook(executor, now, hook, "", log);
         const bool failed = o.failed;
-        const std::string message = "hook " + hook.name + " in container " + hook.container +
-                                    " in pod " + ns + "/" + name + " failed to execute: " + o.error;
-        record(std::move(o), message);
+        std::string message = HookWhere(hook, pod);
+        message.append(" failed to execute: ").append(o.error);
+        record(std::move(o), std::move(message));
         if (failed && hook.on_error == OnError::kFail) {
           ++g.next;
           stopped = true;
@@ -457,8 +470,8 @@ HookRunResult RunRestoreExecHooks(kube::PodExecutor& executor, PodStateSource& p
       o.hook = hook;
       o.failed = true;
       o.error = "not executed: " + abort_reason;
-      const std::string message = "hook " + hook.name + " in container " + hook.container +
-                                  " in pod " + ns + "/" + name + " not executed: " + abort_reason;
+      std::string message = HookWhere(hook, pod);
+      message.append(" not executed: ").append(abort_reason);
       Fields f = BaseFields(hook, pod, "");
       f.emplace_back("hookContainer", hook.container);
       Emit(log, LogLevel::kError, message, f);

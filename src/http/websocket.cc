@@ -400,7 +400,7 @@ std::string BuildUpgradeRequest(const UpgradeRequest& request) {
     out += "\r\n";
   }
   for (const auto& [name, value] : request.headers) {
-    out += name + ": " + value + "\r\n";
+    out.append(name).append(": ").append(value).append("\r\n");
   }
   out += "\r\n";
   return out;
