@@ -576,6 +576,11 @@ Result<ByteStreamPtr> ConnectStream(const TransportOptions& options, const std::
     curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
   }
   const CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_OPERATION_TIMEDOUT && clock.Now() < deadline) {
+    // The connect timeout, not the caller's deadline: a retryable failure.
+    return UnavailableError("connecting to " + where + ": no answer within " +
+                            std::to_string(options.connect_timeout.count()) + " ms");
+  }
   if (rc != CURLE_OK) {
     return MapConnectError(rc, where, error_buffer.data());
   }
@@ -689,7 +694,6 @@ Result<WsMessage> WebSocket::Receive(Deadline deadline) {
   if (close_received_) {
     return FailedPreconditionError("the WebSocket is closed");
   }
-  std::vector<char> buffer;
   while (true) {
     while (queue_pos_ < queue_.size()) {
       WsMessage m = std::move(queue_[queue_pos_++]);
@@ -724,17 +728,17 @@ Result<WsMessage> WebSocket::Receive(Deadline deadline) {
     }
     std::string_view fresh;
     if (!initial_.empty()) {
-      buffer.assign(initial_.begin(), initial_.end());
+      read_buffer_.assign(initial_.begin(), initial_.end());
       initial_.clear();
-      fresh = std::string_view(buffer.data(), buffer.size());
+      fresh = std::string_view(read_buffer_.data(), read_buffer_.size());
     } else {
-      buffer.resize(kReadChunk);
-      ASSIGN_OR_RETURN(size_t n, stream_->Read(buffer, deadline));
+      read_buffer_.resize(kReadChunk);
+      ASSIGN_OR_RETURN(size_t n, stream_->Read(read_buffer_, deadline));
       if (n == 0) {
         close_received_ = true;
         return UnavailableError("the connection closed without a WebSocket close frame");
       }
-      fresh = std::string_view(buffer.data(), n);
+      fresh = std::string_view(read_buffer_.data(), n);
     }
     Status parsed = parser_.Feed(fresh, &queue_);
     if (!parsed.ok()) {

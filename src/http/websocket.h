@@ -219,6 +219,7 @@ class WebSocket {
   std::vector<WsMessage> queue_;  // parsed, not yet returned
   size_t queue_pos_ = 0;
   std::string initial_;  // bytes read past the handshake
+  std::vector<char> read_buffer_;
   bool close_sent_ = false;
   bool close_received_ = false;
 };
