@@ -26,3 +26,8 @@ foreach(case PreHookWritesAMarkerAndPostHookRemovesIt
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/with-testenv.sh $<TARGET_FILE:hooks_integration_test>
             --gtest_filter=HookIntegrationTest.${case})
 endforeach()
+
+# The exec benchmark's driver (run by hand: see bench/exec_bench.cc; it is not a test).
+add_executable(exec_bench ${PROJECT_SOURCE_DIR}/bench/exec_bench.cc)
+target_link_libraries(exec_bench PRIVATE arca::kube)
+arca_copts(exec_bench)
