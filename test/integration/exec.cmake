@@ -31,3 +31,7 @@ endforeach()
 add_executable(exec_bench ${PROJECT_SOURCE_DIR}/bench/exec_bench.cc)
 target_link_libraries(exec_bench PRIVATE arca::kube)
 arca_copts(exec_bench)
+# Runs it once, small, so it does not rot (it checks every exec's result and byte count itself).
+arca_integration_test(NAME bench.exec_smoke
+                      COMMAND ${CMAKE_CURRENT_LIST_DIR}/with-testenv.sh $<TARGET_FILE:exec_bench>
+                              --n 2 --mib 1)
