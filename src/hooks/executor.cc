@@ -251,6 +251,20 @@ HookRunResult BackupPodHooks::Run(const Json& pod, Phase phase, const HookLog& l
   return RunBackupExecHooks(executor_, pod, hooks, phase == Phase::kPre ? "pre" : "post", log);
 }
 
+HookRunResult RestorePodHooks::Run(const Json& pod, const HookLog& log) {
+  std::vector<std::string> warnings;
+  std::vector<ExecHook> hooks =
+      RestoreExecHooksForPod(specs_, pod, Meta(pod, "namespace"), &warnings);
+  for (const std::string& w : warnings) {
+    Emit(log, LogLevel::kWarning, w,
+         {{"namespace", Meta(pod, "namespace")}, {"name", Meta(pod, "name")}});
+  }
+  if (hooks.empty()) {
+    return {};
+  }
+  return RunRestoreExecHooks(executor_, pods_, clock_, pod, hooks, log, &cancel_);
+}
+
 Status KubePodStateSource::WatchPod(const std::string& namespace_name, const std::string& name,
                                     std::optional<std::chrono::system_clock::time_point> deadline,
                                     const std::function<Status(const Json& pod)>& on_pod) {

@@ -13,14 +13,15 @@
 //   status.hookStatus.hooksAttempted += pre.attempted + post.attempted; (and failed likewise)
 //   every entry of pre.errors/post.errors is an error of the backup (=> PartiallyFailed).
 //
-// Restore (§6.2), for one restored pod, after it is created (engines run one per pod, on a
-// thread of their own; the call blocks until the hooks ran, failed or gave up):
+// Restore (§6.2), one RestorePodHooks per restore, then for each restored pod, after it is
+// created (engines run one per pod, on a thread of their own; the call blocks until the hooks
+// ran, failed or gave up):
 //   KubePodStateSource pods(client, clock);
-//   HookRunResult r = RunRestoreExecHooks(executor, pods, clock, restored_pod_json, hooks, log,
-//                                         &restore_cancel);
-//   where `hooks` = RestoreExecHooksForPod(...) and restore_cancel is one RestoreHookCancel per
-//   restore (a pod whose hooks end with any error cancels the not-yet-run hooks of the others,
-//   as Velero's code does).
+//   RestorePodHooks hooks(executor, pods, clock, specs);
+//   HookRunResult r = hooks.Run(restored_pod_json, log);
+//   status.hookStatus and the restore's errors as for backups.
+// A pod whose hooks end with any error cancels the not-yet-run hooks of the restore's other
+// pods, as Velero's code does. RunRestoreExecHooks is the same for a given list of hooks.
 //
 // Semantics kept from Velero:
 //   - The container defaults to the pod's first; a named container must be a regular container
@@ -164,6 +165,33 @@ using RestoreHookCancel = std::atomic<bool>;
 HookRunResult RunRestoreExecHooks(kube::PodExecutor& executor, PodStateSource& pods, Clock& clock,
                                   const Json& pod, const std::vector<ExecHook>& hooks,
                                   const HookLog& log, RestoreHookCancel* cancel);
+
+// The restore exec hooks of a Restore's spec, run per restored pod: one instance per restore
+// (it holds the restore's RestoreHookCancel). Thread-safe: Run may be called for many pods at
+// once, from threads of the engine's choosing. `executor`, `pods`, `clock` and `specs` must
+// outlive it.
+class RestorePodHooks {
+ public:
+  RestorePodHooks(kube::PodExecutor& executor, PodStateSource& pods, Clock& clock,
+                  const std::vector<ResourceHookSpec>& specs)
+      : executor_(executor), pods_(pods), clock_(clock), specs_(specs) {}
+
+  // Runs the exec hooks for `pod`, the restored pod as created (in its target namespace, with
+  // the backed-up annotations): from its post.hook.restore.velero.io annotations, else from the
+  // specs matching its namespace. Blocks until they ran or cannot run; a pod without hooks
+  // returns at once. Warnings about the annotations are logged.
+  HookRunResult Run(const Json& pod, const HookLog& log);
+
+  // Set once any pod's hooks ended with an error.
+  bool cancelled() const { return cancel_.load(); }
+
+ private:
+  kube::PodExecutor& executor_;
+  PodStateSource& pods_;
+  Clock& clock_;
+  const std::vector<ResourceHookSpec>& specs_;
+  RestoreHookCancel cancel_{false};
+};
 
 // True when the pod's container `name` is running (and ready, when `need_ready`), from
 // status.containerStatuses.

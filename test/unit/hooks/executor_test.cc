@@ -455,6 +455,48 @@ TEST_F(RestoreExecHooksTest, HooksForMissingContainersAreDroppedWithAWarning) {
   EXPECT_THAT(log_.entries[0].message, HasSubstr("container \"nope\""));
 }
 
+TEST_F(RestoreExecHooksTest, RestorePodHooksTakesAnnotationsOrSpecsAndSharesTheCancel) {
+  Result<std::vector<ResourceHookSpec>> specs = ParseRestoreHookSpecs(J(R"({"resources":[
+      {"name":"only-shop","includedNamespaces":["shop"],
+       "postHooks":[{"exec":{"command":["exit","1"],"execTimeout":"45s"}}]},
+      {"name":"elsewhere","includedNamespaces":["blog"],
+       "postHooks":[{"exec":{"command":["ok","blog"]}}]}]})"));
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  RestorePodHooks hooks(exec_, pods_, clock_, *specs);
+  pods_.Add(WithStatuses(Pod(), {{"postgres", "running"}}));
+  HookRunResult r = hooks.Run(Pod("Pending"), log_.Sink());
+  EXPECT_THAT(exec_.Commands(), ElementsAre("1"));
+  EXPECT_EQ(exec_.requests[0].timeout, std::chrono::seconds(45));
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_TRUE(hooks.cancelled());  // a failure cancels the restore's other pods' hooks
+
+  // Annotations replace the specs; the restore is already cancelled, so nothing runs.
+  Json annotated = Pod("Pending");
+  annotated["metadata"]["annotations"] = {
+      {"post.hook.restore.velero.io/command", R"(["ok","annotated"])"},
+      {"post.hook.restore.velero.io/exec-timeout", "nonsense"}};
+  ScriptedPods later(clock_, exec_);
+  later.Add(WithStatuses(Pod(), {{"postgres", "running"}}));
+  RestorePodHooks same_restore(exec_, later, clock_, *specs);
+  same_restore.Run(Pod("Pending"), {});  // fails again: cancels this restore
+  exec_.requests.clear();
+  later.Add(WithStatuses(Pod(), {{"postgres", "running"}}));
+  Logged log;
+  HookRunResult a = same_restore.Run(annotated, log.Sink());
+  EXPECT_TRUE(exec_.requests.empty());
+  ASSERT_EQ(a.hooks.size(), 1u);
+  EXPECT_EQ(a.hooks[0].hook.name, "<from-annotation>");
+  EXPECT_THAT(a.errors[0], HasSubstr("not executed: the restore's hooks were cancelled"));
+  EXPECT_EQ(log.entries.at(0).level, LogLevel::kWarning);
+  EXPECT_THAT(log.entries.at(0).message, HasSubstr("exec-timeout"));
+
+  // A pod no hook applies to returns at once, without watching.
+  Json blogless = Pod("Pending");
+  blogless["metadata"]["namespace"] = "news";
+  RestorePodHooks fresh(exec_, later, clock_, *specs);
+  EXPECT_EQ(fresh.Run(blogless, {}).attempted, 0);
+}
+
 TEST(ContainerUpTest, RunningAndReadyFromContainerStatuses) {
   Json pod = WithStatuses(Pod(), {{"postgres", "running"}, {"exporter", "ready"}});
   EXPECT_TRUE(ContainerUp(pod, "postgres", false));
