@@ -186,23 +186,24 @@ TEST_F(HookIntegrationTest, BadAnnotationsGiveClearErrors) {
 
 TEST_F(HookIntegrationTest, RestoreExecHookRunsOnceThePodIsRunning) {
   const std::string marker = Marker("restored");
-  // The hook records the pod's phase as the API server reports it when the hook runs.
-  Json manifest = PodManifest("restored", nullptr);
-  Apply(manifest);  // created now, as a restore creates it; kwok makes it Running shortly
-  ExecHook hook;
-  hook.name = "migrate";
-  hook.container = "app";
-  hook.command = {"/bin/sh", "-c", "echo migrated > " + marker};
-  hook.wait_for_ready = true;
-  hook.wait_timeout = std::chrono::seconds(60);
+  // The pod as a restore creates it, with the backed-up pod's restore hook annotations.
+  Json manifest =
+      PodManifest("restored", {{"post.hook.restore.velero.io/command",
+                                Json::array({"/bin/sh", "-c", "echo migrated > " + marker}).dump()},
+                               {"post.hook.restore.velero.io/container", "sidecar"},
+                               {"post.hook.restore.velero.io/wait-for-ready", "true"},
+                               {"post.hook.restore.velero.io/wait-timeout", "1m"}});
+  Apply(manifest);  // created now; kwok makes it Running shortly
   KubePodStateSource pods(conn_->client(), RealClock());
+  const std::vector<ResourceHookSpec> no_specs;
+  RestorePodHooks hooks(*exec_, pods, RealClock(), no_specs);
   Log log;
-  RestoreHookCancel cancel{false};
-  HookRunResult r =
-      RunRestoreExecHooks(*exec_, pods, RealClock(), manifest, {hook}, log.Sink(), &cancel);
+  HookRunResult r = hooks.Run(manifest, log.Sink());
   EXPECT_EQ(r.attempted, 1);
   EXPECT_EQ(r.failed, 0) << (r.errors.empty() ? "" : r.errors[0]);
-  EXPECT_FALSE(cancel.load());
+  EXPECT_FALSE(hooks.cancelled());
+  ASSERT_EQ(r.hooks.size(), 1u);
+  EXPECT_EQ(r.hooks[0].hook.container, "sidecar");
   // The exec itself succeeding shows the pod was running: the API server refuses exec into a
   // pod that is not on a node yet.
   EXPECT_TRUE(std::filesystem::exists(marker));
