@@ -1,11 +1,793 @@
 #include "cli/backup_cmd.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "api/backup.h"
+#include "api/duration.h"
+#include "archive/gzip.h"
+#include "archive/velero_layout.h"
+#include "backup/engine.h"
+#include "kube/encoding.h"
+#include "kube/label_selector.h"
+
 namespace arca::cli {
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && s.front() == ' ') {
+    s.erase(s.begin());
+  }
+  while (!s.empty() && s.back() == ' ') {
+    s.pop_back();
+  }
+  return s;
+}
+
+// "a=1,b=2" -> {a: 1, b: 2}.
+Result<std::map<std::string, std::string>> ParseMapFlag(std::string_view flag,
+                                                        const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : items) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgumentError(std::string(flag) + ": \"" + item +
+                                  "\" is not of the form key=value (e.g. " + std::string(flag) +
+                                  " app=web,tier=front)");
+    }
+    out[Trim(item.substr(0, eq))] = Trim(item.substr(eq + 1));
+  }
+  return out;
+}
+
+// "pods=ns1/p1,ns1/p2;persistentvolumeclaims=ns1/pvc4"
+Result<std::map<std::string, std::string>> ParseOrderedResources(std::string_view text) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss{std::string(text)};
+  std::string part;
+  while (std::getline(ss, part, ';')) {
+    part = Trim(part);
+    if (part.empty()) {
+      continue;
+    }
+    size_t eq = part.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
+      return InvalidArgumentError(
+          "--ordered-resources: \"" + part +
+          "\" is not of the form resource=ns/name,...; e.g. "
+          "--ordered-resources 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=ns1/pvc4'");
+    }
+    out[Trim(part.substr(0, eq))] = Trim(part.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string FormatTime(std::string_view rfc3339) {
+  Result<std::chrono::system_clock::time_point> t = kube::ParseRfc3339(rfc3339);
+  if (!t.ok()) {
+    return rfc3339.empty() ? "<n/a>" : std::string(rfc3339);
+  }
+  std::time_t tt = std::chrono::system_clock::to_time_t(*t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  return buf;
+}
+
+// Kubernetes' duration.ShortHumanDuration.
+std::string ShortHumanDuration(std::chrono::seconds d) {
+  const int64_t s = d.count();
+  if (s < 0) {
+    return "0s";
+  }
+  if (s < 60) {
+    return std::to_string(s) + "s";
+  }
+  if (s < 3600) {
+    return std::to_string(s / 60) + "m";
+  }
+  if (s < 86400) {
+    return std::to_string(s / 3600) + "h";
+  }
+  if (s < 86400 * 365) {
+    return std::to_string(s / 86400) + "d";
+  }
+  return std::to_string(s / (86400 * 365)) + "y";
+}
+
+std::string Expires(std::string_view rfc3339, std::chrono::system_clock::time_point now) {
+  Result<std::chrono::system_clock::time_point> t = kube::ParseRfc3339(rfc3339);
+  if (!t.ok()) {
+    return "n/a";
+  }
+  if (*t >= now) {
+    return ShortHumanDuration(std::chrono::duration_cast<std::chrono::seconds>(*t - now));
+  }
+  return ShortHumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t)) + " ago";
+}
+
+std::string SelectorColumn(const api::Backup& b) {
+  if (b.spec.label_selector.has_value()) {
+    return FormatLabelSelector(*b.spec.label_selector);
+  }
+  if (!b.spec.or_label_selectors.empty()) {
+    std::string out;
+    for (const nlohmann::json& s : b.spec.or_label_selectors) {
+      out += (out.empty() ? "" : " or ") + FormatLabelSelector(s);
+    }
+    return out;
+  }
+  return "<none>";
+}
+
+// Go's text/tabwriter as kubectl uses it: columns padded to the widest cell plus 3 spaces.
+void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) {
+        line += std::string(widths[i] - row[i].size() + 3, ' ');
+      }
+    }
+    out << line << "\n";
+  }
+}
+
+bool YamlNeedsQuotes(const std::string& s) {
+  if (s.empty() || s == "true" || s == "false" || s == "null" || s == "~" || s == "yes" ||
+      s == "no" || s == "on" || s == "off") {
+    return true;
+  }
+  if (s.find_first_of(":#{}[],&*!|>'\"%@`\n") != std::string::npos || s.front() == ' ' ||
+      s.back() == ' ' || s.front() == '-' || s.front() == '?') {
+    return true;
+  }
+  bool numeric = std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+  });
+  return numeric;
+}
+
+std::string YamlScalar(const nlohmann::json& v) {
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    return YamlNeedsQuotes(s) ? nlohmann::json(s).dump() : s;
+  }
+  return v.dump();
+}
+
+// Block-style YAML for a JSON value (what `-o yaml` prints).
+void ToYaml(const nlohmann::json& v, int indent, std::ostream& out) {
+  const std::string pad(static_cast<size_t>(indent), ' ');
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) {
+      out << pad << YamlScalar(k) << ":";
+      if ((child.is_object() || child.is_array()) && !child.empty()) {
+        out << "\n";
+        ToYaml(child, child.is_array() ? indent : indent + 2, out);
+      } else {
+        out << " "
+            << (child.is_object()  ? "{}"
+                : child.is_array() ? "[]"
+                                   : YamlScalar(child))
+            << "\n";
+      }
+    }
+  } else if (v.is_array()) {
+    for (const nlohmann::json& child : v) {
+      if ((child.is_object() || child.is_array()) && !child.empty()) {
+        std::ostringstream nested;
+        ToYaml(child, indent + 2, nested);
+        std::string text = nested.str();
+        // The first line goes after "- ".
+        out << pad << "- " << text.substr(static_cast<size_t>(indent) + 2);
+      } else {
+        out << pad << "- "
+            << (child.is_object()  ? "{}"
+                : child.is_array() ? "[]"
+                                   : YamlScalar(child))
+            << "\n";
+      }
+    }
+  } else {
+    out << pad << YamlScalar(v) << "\n";
+  }
+}
+
+Result<std::string> Gunzip(const std::string& gz) {
+  std::string out;
+  archive::GunzipStream gunzip([&out](std::string_view d) {
+    out.append(d);
+    return OkStatus();
+  });
+  RETURN_IF_ERROR(gunzip.Write(gz));
+  RETURN_IF_ERROR(gunzip.Finish());
+  return out;
+}
+
+Result<api::Backup> LoadBackup(objstore::ObjectStore& store, const std::string& name) {
+  Result<std::string> text = store.GetString(objstore::ObjectKey(archive::BackupMetadataKey(name)));
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("backup \"" + name + "\" not found in " + store.Describe() + " (no " +
+                           archive::BackupMetadataKey(name) + ")");
+    }
+    return text.status();
+  }
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    return InvalidArgumentError(archive::BackupMetadataKey(name) + " in " + store.Describe() +
+                                " is not valid JSON");
+  }
+  return api::BackupFromJson(j);
+}
+
+struct CreateFlags {
+  std::string name;
+  bool standalone = false;
+  StorageFlag storage;
+  KubeFlags kube;
+  std::vector<std::string> include_namespaces{"*"};
+  std::vector<std::string> exclude_namespaces;
+  std::vector<std::string> include_resources;
+  std::vector<std::string> exclude_resources;
+  bool include_cluster_resources = true;
+  CLI::Option* include_cluster_resources_opt = nullptr;
+  std::vector<std::string> include_cluster_scoped;
+  std::vector<std::string> exclude_cluster_scoped;
+  std::vector<std::string> include_namespace_scoped;
+  std::vector<std::string> exclude_namespace_scoped;
+  std::string selector;
+  std::string or_selector;
+  std::string ordered_resources;
+  std::string ttl;
+  std::vector<std::string> labels;
+  std::vector<std::string> annotations;
+  std::string storage_location;
+  std::string output;
+  int list_concurrency = backup::BackupEngineOptions{}.list_concurrency;
+  int64_t page_size = backup::BackupEngineOptions{}.page_size;
+  int gzip_threads = backup::BackupEngineOptions{}.gzip.workers;
+};
+
+Result<api::Backup> BuildBackup(const CreateFlags& f) {
+  api::Backup b;
+  b.metadata.name = f.name;
+  b.metadata.namespace_ = "velero";
+  ASSIGN_OR_RETURN(b.metadata.labels, ParseMapFlag("--labels", f.labels));
+  ASSIGN_OR_RETURN(b.metadata.annotations, ParseMapFlag("--annotations", f.annotations));
+  api::BackupSpec& s = b.spec;
+  s.included_namespaces = f.include_namespaces;
+  s.excluded_namespaces = f.exclude_namespaces;
+  s.included_resources = f.include_resources;
+  s.excluded_resources = f.exclude_resources;
+  if (f.include_cluster_resources_opt != nullptr && f.include_cluster_resources_opt->count() > 0) {
+    s.include_cluster_resources = f.include_cluster_resources;
+  }
+  s.included_cluster_scoped_resources = f.include_cluster_scoped;
+  s.excluded_cluster_scoped_resources = f.exclude_cluster_scoped;
+  s.included_namespace_scoped_resources = f.include_namespace_scoped;
+  s.excluded_namespace_scoped_resources = f.exclude_namespace_scoped;
+  if (!f.selector.empty()) {
+    ASSIGN_OR_RETURN(nlohmann::json sel, ParseSelectorFlag(f.selector));
+    s.label_selector = std::move(sel);
+  }
+  if (!f.or_selector.empty()) {
+    std::string rest = f.or_selector;
+    size_t pos = 0;
+    while (true) {
+      size_t next = rest.find(" or ", pos);
+      std::string part = Trim(rest.substr(pos, next == std::string::npos ? next : next - pos));
+      if (part.empty()) {
+        return InvalidArgumentError("--or-selector: empty selector in \"" + f.or_selector +
+                                    "\"; write e.g. --or-selector 'app=web or tier=db'");
+      }
+      ASSIGN_OR_RETURN(nlohmann::json sel, ParseSelectorFlag(part));
+      s.or_label_selectors.push_back(std::move(sel));
+      if (next == std::string::npos) {
+        break;
+      }
+      pos = next + 4;
+    }
+  }
+  if (!f.ordered_resources.empty()) {
+    ASSIGN_OR_RETURN(s.ordered_resources, ParseOrderedResources(f.ordered_resources));
+  }
+  if (!f.ttl.empty()) {
+    Result<api::Duration> ttl = api::ParseDuration(f.ttl);
+    if (!ttl.ok()) {
+      return InvalidArgumentError("--ttl: " + ttl.status().message() +
+                                  "; use a Go duration such as 720h or 24h30m");
+    }
+    s.ttl = *ttl;
+  }
+  s.storage_location = f.storage_location;
+  return b;
+}
+
+void PrintValidation(std::ostream& err, const api::Backup& b) {
+  err << "arca: backup \"" << b.metadata.name << "\" failed validation:\n";
+  for (const std::string& e : b.status.validation_errors) {
+    err << "  - " << e << "\n";
+  }
+}
+
+void RunCreate(CommandContext& ctx, const CreateFlags& f) {
+  Result<api::Backup> built = BuildBackup(f);
+  if (!built.ok()) {
+    ctx.Fail(built.status());
+    return;
+  }
+  if (f.output == "json" || f.output == "yaml") {
+    nlohmann::json j = api::BackupToJson(*built);
+    if (f.output == "json") {
+      ctx.out << j.dump(4) << "\n";
+    } else {
+      ToYaml(j, 0, ctx.out);
+    }
+    return;
+  }
+  if (!f.output.empty()) {
+    ctx.Fail(InvalidArgumentError("-o " + f.output + ": use json or yaml"));
+    return;
+  }
+  if (!f.standalone) {
+    ctx.Fail(FailedPreconditionError(
+        "server mode (creating a Backup resource for `arca server`) is not available yet; run "
+        "the backup in this process with --standalone --storage URL, e.g. "
+        "arca backup create " +
+        f.name + " --standalone --storage file:///var/backups/arca"));
+    return;
+  }
+  // Validate before connecting anywhere, so that bad flags fail fast.
+  std::vector<std::string> invalid = backup::ValidateBackup(*built);
+  if (!invalid.empty()) {
+    built->status.validation_errors = invalid;
+    PrintValidation(ctx.err, *built);
+    ctx.exit_code = 1;
+    return;
+  }
+  Clock& clock = RealClock();
+  Result<objstore::ObjectStorePtr> store = f.storage.Open(clock);
+  if (!store.ok()) {
+    ctx.Fail(store.status());
+    return;
+  }
+  Result<kube::ConnectionPtr> conn = f.kube.Connect(clock);
+  if (!conn.ok()) {
+    ctx.Fail(conn.status());
+    return;
+  }
+  backup::BackupEngineOptions options;
+  options.list_concurrency = std::max(1, f.list_concurrency);
+  options.page_size = std::max<int64_t>(0, f.page_size);
+  options.gzip.workers = std::max(0, f.gzip_threads);
+  backup::BackupEngine engine((*conn)->client(), **store, clock, options);
+  ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
+  backup::BackupObserver observer;
+  observer.on_progress = [&](const api::BackupProgress& p) {
+    progress.Update("Backing up", p.items_backed_up, p.total_items);
+  };
+  const auto started = clock.Now();
+  api::Backup done = engine.Run(std::move(*built), observer);
+  progress.Finish();
+  const double seconds = std::chrono::duration<double>(clock.Now() - started).count();
+  const std::string& phase = done.status.phase;
+  if (phase == api::backup_phase::kFailedValidation) {
+    PrintValidation(ctx.err, done);
+    ctx.exit_code = 1;
+    return;
+  }
+  const int64_t items =
+      done.status.progress.has_value() ? done.status.progress->items_backed_up : 0;
+  std::ostringstream summary;
+  summary << "Backup \"" << done.metadata.name << "\": " << phase << ", " << items << " items in "
+          << std::fixed << std::setprecision(1) << seconds << "s";
+  if (seconds > 0) {
+    summary << " (" << static_cast<int64_t>(static_cast<double>(items) / seconds) << " items/s)";
+  }
+  summary << ", " << done.status.errors << " errors, " << done.status.warnings << " warnings.";
+  ctx.out << summary.str() << "\n";
+  if (phase == api::backup_phase::kCompleted || phase == api::backup_phase::kPartiallyFailed) {
+    ctx.out << "Stored in " << (*store)->Describe() << " under "
+            << archive::BackupDir(done.metadata.name) << "\n";
+  }
+  if (phase == api::backup_phase::kFailed) {
+    ctx.err << "arca: backup failed: " << done.status.failure_reason << "\n";
+    ctx.exit_code = 1;
+  } else if (phase == api::backup_phase::kPartiallyFailed) {
+    ctx.err << "arca: backup partially failed; see the errors with `arca backup describe "
+            << done.metadata.name << " --details --storage " << f.storage.url << "`\n";
+    ctx.exit_code = 1;
+  }
+}
+
+void RunGet(CommandContext& ctx, const StorageFlag& storage, const std::vector<std::string>& names,
+            const std::string& output) {
+  if (output != "table" && output != "json" && output != "yaml") {
+    ctx.Fail(InvalidArgumentError("-o " + output + ": use table, json or yaml"));
+    return;
+  }
+  Clock& clock = RealClock();
+  Result<objstore::ObjectStorePtr> store = storage.Open(clock);
+  if (!store.ok()) {
+    ctx.Fail(store.status());
+    return;
+  }
+  std::vector<std::string> wanted = names;
+  if (wanted.empty()) {
+    Result<objstore::ListPage> page = (*store)->ListAll("backups/", "/");
+    if (!page.ok()) {
+      ctx.Fail(page.status());
+      return;
+    }
+    for (const std::string& prefix : page->common_prefixes) {
+      wanted.push_back(prefix.substr(8, prefix.size() - 9));  // "backups/<name>/"
+    }
+  }
+  std::vector<api::Backup> backups;
+  for (const std::string& name : wanted) {
+    Result<api::Backup> b = LoadBackup(**store, name);
+    if (!b.ok()) {
+      // A folder without metadata is an unfinished or foreign backup: not listed, as in
+      // Velero's sync. Named backups that are missing are errors.
+      if (!names.empty()) {
+        ctx.Fail(b.status());
+      }
+      continue;
+    }
+    backups.push_back(std::move(*b));
+  }
+  if (output == "json" || output == "yaml") {
+    nlohmann::json j;
+    if (backups.size() == 1 && names.size() == 1) {
+      j = api::BackupToJson(backups[0]);
+    } else {
+      j = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
+      for (const api::Backup& b : backups) {
+        j["items"].push_back(api::BackupToJson(b));
+      }
+    }
+    if (output == "json") {
+      ctx.out << j.dump(4) << "\n";
+    } else {
+      ToYaml(j, 0, ctx.out);
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED",
+                                                 "EXPIRES", "STORAGE LOCATION", "SELECTOR"}};
+  const auto now = clock.Now();
+  for (const api::Backup& b : backups) {
+    rows.push_back({b.metadata.name, b.status.phase.empty() ? "New" : b.status.phase,
+                    std::to_string(b.status.errors), std::to_string(b.status.warnings),
+                    FormatTime(b.status.start_timestamp), Expires(b.status.expiration, now),
+                    b.spec.storage_location, SelectorColumn(b)});
+  }
+  if (backups.empty() && names.empty()) {
+    ctx.err << "No backups found in " << (*store)->Describe() << ".\n";
+    return;
+  }
+  PrintTable(ctx.out, rows);
+}
+
+std::string JoinOr(const std::vector<std::string>& items, std::string_view none) {
+  if (items.empty()) {
+    return std::string(none);
+  }
+  std::string out;
+  for (const std::string& s : items) {
+    out += (out.empty() ? "" : ", ") + s;
+  }
+  return out;
+}
+
+void PrintResult(std::ostream& out, std::string_view title, const nlohmann::json& result) {
+  out << title << ":\n";
+  if (!result.is_object() || result.empty()) {
+    out << "  <none>\n";
+    return;
+  }
+  for (const char* scope : {"velero", "cluster"}) {
+    if (result.contains(scope)) {
+      out << "  " << (std::string_view(scope) == "velero" ? "Velero" : "Cluster") << ":\n";
+      for (const auto& m : result[scope]) {
+        out << "    " << m.get<std::string>() << "\n";
+      }
+    }
+  }
+  if (result.contains("namespaces")) {
+    out << "  Namespaces:\n";
+    for (const auto& [ns, msgs] : result["namespaces"].items()) {
+      out << "    " << ns << ":\n";
+      for (const auto& m : msgs) {
+        out << "      " << m.get<std::string>() << "\n";
+      }
+    }
+  }
+}
+
+void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::string& name,
+                 bool details) {
+  Clock& clock = RealClock();
+  Result<objstore::ObjectStorePtr> store = storage.Open(clock);
+  if (!store.ok()) {
+    ctx.Fail(store.status());
+    return;
+  }
+  Result<api::Backup> loaded = LoadBackup(**store, name);
+  if (!loaded.ok()) {
+    ctx.Fail(loaded.status());
+    return;
+  }
+  const api::Backup& b = *loaded;
+  const api::BackupSpec& s = b.spec;
+  std::ostream& out = ctx.out;
+  auto map_line = [](const std::map<std::string, std::string>& m) {
+    std::string line;
+    for (const auto& [k, v] : m) {
+      line += (line.empty() ? "" : "\n              ") + k + "=" + v;
+    }
+    return line.empty() ? std::string("<none>") : line;
+  };
+  out << "Name:         " << b.metadata.name << "\n";
+  out << "Namespace:    " << b.metadata.namespace_ << "\n";
+  out << "Labels:       " << map_line(b.metadata.labels) << "\n";
+  out << "Annotations:  " << map_line(b.metadata.annotations) << "\n\n";
+  out << "Phase:  " << b.status.phase << "\n\n";
+  if (!b.status.validation_errors.empty()) {
+    out << "Validation errors:\n";
+    for (const std::string& e : b.status.validation_errors) {
+      out << "  " << e << "\n";
+    }
+    out << "\n";
+  }
+  if (!b.status.failure_reason.empty()) {
+    out << "Failure reason:  " << b.status.failure_reason << "\n\n";
+  }
+  out << "Errors:    " << b.status.errors << "\n";
+  out << "Warnings:  " << b.status.warnings << "\n\n";
+  out << "Namespaces:\n";
+  out << "  Included:  " << JoinOr(s.included_namespaces, "*") << "\n";
+  out << "  Excluded:  " << JoinOr(s.excluded_namespaces, "<none>") << "\n\n";
+  out << "Resources:\n";
+  if (s.UsesNewFilters()) {
+    out << "  Included cluster-scoped:    " << JoinOr(s.included_cluster_scoped_resources, "<none>")
+        << "\n";
+    out << "  Excluded cluster-scoped:    " << JoinOr(s.excluded_cluster_scoped_resources, "<none>")
+        << "\n";
+    out << "  Included namespace-scoped:  " << JoinOr(s.included_namespace_scoped_resources, "*")
+        << "\n";
+    out << "  Excluded namespace-scoped:  "
+        << JoinOr(s.excluded_namespace_scoped_resources, "<none>") << "\n\n";
+  } else {
+    out << "  Included:        " << JoinOr(s.included_resources, "*") << "\n";
+    out << "  Excluded:        " << JoinOr(s.excluded_resources, "<none>") << "\n";
+    out << "  Cluster-scoped:  "
+        << (!s.include_cluster_resources.has_value() ? "auto"
+            : *s.include_cluster_resources           ? "included"
+                                                     : "excluded")
+        << "\n\n";
+  }
+  out << "Label selector:  "
+      << (s.label_selector.has_value() ? FormatLabelSelector(*s.label_selector) : "<none>")
+      << "\n\n";
+  if (!s.or_label_selectors.empty()) {
+    out << "Or label selector:  " << SelectorColumn(b) << "\n\n";
+  }
+  out << "Storage Location:  " << s.storage_location << "\n\n";
+  out << "TTL:  " << (s.ttl.has_value() ? api::FormatDuration(*s.ttl) : "<none>") << "\n\n";
+  if (!s.ordered_resources.empty()) {
+    out << "Ordered resources:\n";
+    for (const auto& [r, items] : s.ordered_resources) {
+      out << "  " << r << ": " << items << "\n";
+    }
+    out << "\n";
+  }
+  out << "Backup Format Version:  " << b.status.format_version << "\n\n";
+  out << "Started:    " << FormatTime(b.status.start_timestamp) << "\n";
+  out << "Completed:  " << FormatTime(b.status.completion_timestamp) << "\n\n";
+  out << "Expiration:  " << FormatTime(b.status.expiration) << "\n\n";
+  if (b.status.progress.has_value()) {
+    out << "Total items to be backed up:  " << b.status.progress->total_items << "\n";
+    out << "Items backed up:              " << b.status.progress->items_backed_up << "\n";
+  }
+  if (!details) {
+    return;
+  }
+  auto side = [&](std::string_view suffix) -> Result<nlohmann::json> {
+    ASSIGN_OR_RETURN(
+        std::string gz,
+        (*store)->GetString(objstore::ObjectKey(archive::BackupFileKey(name, suffix))));
+    ASSIGN_OR_RETURN(std::string text, Gunzip(gz));
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) {
+      return InvalidArgumentError(archive::BackupFileKey(name, suffix) + " is not valid JSON");
+    }
+    return j;
+  };
+  out << "\nResource List:\n";
+  Result<nlohmann::json> list = side("resource-list.json.gz");
+  if (!list.ok()) {
+    out << "  <error getting the resource list: " << list.status().message() << ">\n";
+  } else {
+    for (const auto& [type, items] : list->items()) {
+      out << "  " << type << ":\n";
+      for (const auto& item : items) {
+        out << "    - " << item.get<std::string>() << "\n";
+      }
+    }
+  }
+  Result<nlohmann::json> results = side("results.gz");
+  if (results.ok()) {
+    out << "\n";
+    PrintResult(out, "Errors", (*results)["errors"]);
+    out << "\n";
+    PrintResult(out, "Warnings", (*results)["warnings"]);
+  } else if (results.status().code() != StatusCode::kNotFound) {
+    out << "\n<error getting the results: " << results.status().message() << ">\n";
+  }
+}
+
+}  // namespace
+
+Result<nlohmann::json> ParseSelectorFlag(std::string_view text) {
+  Result<kube::LabelSelector> parsed = kube::LabelSelector::Parse(text);
+  if (!parsed.ok()) {
+    return InvalidArgumentError("invalid label selector \"" + std::string(text) +
+                                "\": " + parsed.status().message() +
+                                "; write e.g. app=web,tier in (front,back)");
+  }
+  nlohmann::json match_labels = nlohmann::json::object();
+  nlohmann::json expressions = nlohmann::json::array();
+  for (const kube::Requirement& r : parsed->Requirements()) {
+    switch (r.op) {
+      case kube::SelectorOp::kEquals:
+        match_labels[r.key] = r.values.at(0);
+        break;
+      case kube::SelectorOp::kIn:
+        expressions.push_back({{"key", r.key}, {"operator", "In"}, {"values", r.values}});
+        break;
+      case kube::SelectorOp::kNotEquals:
+      case kube::SelectorOp::kNotIn:
+        expressions.push_back({{"key", r.key}, {"operator", "NotIn"}, {"values", r.values}});
+        break;
+      case kube::SelectorOp::kExists:
+        expressions.push_back({{"key", r.key}, {"operator", "Exists"}});
+        break;
+      case kube::SelectorOp::kDoesNotExist:
+        expressions.push_back({{"key", r.key}, {"operator", "DoesNotExist"}});
+        break;
+      case kube::SelectorOp::kGreaterThan:
+      case kube::SelectorOp::kLessThan:
+        return InvalidArgumentError("invalid label selector \"" + std::string(text) +
+                                    "\": a backup's label selector cannot use > or <");
+    }
+  }
+  nlohmann::json out = nlohmann::json::object();
+  if (!match_labels.empty()) {
+    out["matchLabels"] = match_labels;
+  }
+  if (!expressions.empty()) {
+    out["matchExpressions"] = expressions;
+  }
+  return out;
+}
+
+std::string FormatLabelSelector(const nlohmann::json& selector) {
+  Result<kube::LabelSelector> s = kube::LabelSelector::FromLabelSelector(selector);
+  if (!s.ok()) {
+    return "<error>";
+  }
+  std::string text = s->ToString();
+  return text.empty() ? "<none>" : text;
+}
 
 void AddBackupCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* backup = app.add_subcommand("backup", "Work with backups");
   backup->require_subcommand(1);
-  (void)ctx;
+
+  // create
+  auto create_flags = std::make_shared<CreateFlags>();
+  CreateFlags& f = *create_flags;
+  CLI::App* create = backup->add_subcommand("create", "Create a backup");
+  create->add_option("NAME", f.name, "The backup's name")->required();
+  create->add_flag("--standalone", f.standalone,
+                   "Run the backup in this process and write it to --storage directly");
+  f.storage.AddTo(*create);
+  f.kube.AddTo(*create);
+  create
+      ->add_option("--include-namespaces", f.include_namespaces,
+                   "Namespaces to include (globs allowed; default *)")
+      ->delimiter(',');
+  create->add_option("--exclude-namespaces", f.exclude_namespaces, "Namespaces to exclude")
+      ->delimiter(',');
+  create
+      ->add_option("--include-resources", f.include_resources,
+                   "Resources to include (e.g. pods,deployments.apps; default all)")
+      ->delimiter(',');
+  create->add_option("--exclude-resources", f.exclude_resources, "Resources to exclude")
+      ->delimiter(',');
+  f.include_cluster_resources_opt = create->add_flag(
+      "--include-cluster-resources", f.include_cluster_resources,
+      "Include cluster-scoped resources (=true or =false; unset: related ones only when "
+      "namespaces are filtered)");
+  create
+      ->add_option("--include-cluster-scoped-resources", f.include_cluster_scoped,
+                   "Cluster-scoped resources to include (* for all)")
+      ->delimiter(',');
+  create
+      ->add_option("--exclude-cluster-scoped-resources", f.exclude_cluster_scoped,
+                   "Cluster-scoped resources to exclude (* for all)")
+      ->delimiter(',');
+  create
+      ->add_option("--include-namespace-scoped-resources", f.include_namespace_scoped,
+                   "Namespace-scoped resources to include (* for all)")
+      ->delimiter(',');
+  create
+      ->add_option("--exclude-namespace-scoped-resources", f.exclude_namespace_scoped,
+                   "Namespace-scoped resources to exclude (* for all)")
+      ->delimiter(',');
+  create->add_option("-l,--selector", f.selector, "Only back up objects matching this selector");
+  create->add_option("--or-selector", f.or_selector,
+                     "Objects matching any of these selectors, e.g. 'app=web or tier=db'");
+  create->add_option("--ordered-resources", f.ordered_resources,
+                     "Items backed up first, in order: 'pods=ns1/p1,ns1/p2;"
+                     "persistentvolumeclaims=ns1/pvc4'");
+  create->add_option("--ttl", f.ttl, "How long to keep the backup (default 720h0m0s)");
+  create->add_option("--labels", f.labels, "Labels of the backup: key=value,...")->delimiter(',');
+  create->add_option("--annotations", f.annotations, "Annotations of the backup: key=value,...")
+      ->delimiter(',');
+  create->add_option("--storage-location", f.storage_location,
+                     "The storage location's name recorded in the backup (default \"default\")");
+  create->add_option("-o,--output", f.output,
+                     "Print the Backup as json or yaml instead of running it");
+  create->add_option("--list-concurrency", f.list_concurrency, "Lists running at once");
+  create->add_option("--client-page-size", f.page_size, "Items per list page (0: no paging)");
+  create->add_option("--gzip-threads", f.gzip_threads, "Compression threads");
+  create->callback([&ctx, create_flags] { RunCreate(ctx, *create_flags); });
+
+  // get
+  auto get_storage = std::make_shared<StorageFlag>();
+  auto get_names = std::make_shared<std::vector<std::string>>();
+  auto get_output = std::make_shared<std::string>("table");
+  CLI::App* get = backup->add_subcommand("get", "List backups");
+  get->add_option("NAMES", *get_names, "Only these backups");
+  get_storage->AddTo(*get);
+  get->add_option("-o,--output", *get_output, "table, json or yaml");
+  get->callback([&ctx, get_storage, get_names, get_output] {
+    RunGet(ctx, *get_storage, *get_names, *get_output);
+  });
+
+  // describe
+  auto describe_storage = std::make_shared<StorageFlag>();
+  auto describe_name = std::make_shared<std::string>();
+  auto details = std::make_shared<bool>(false);
+  CLI::App* describe = backup->add_subcommand("describe", "Describe a backup");
+  describe->add_option("NAME", *describe_name, "The backup")->required();
+  describe_storage->AddTo(*describe);
+  describe->add_flag("--details", *details, "Also show the resource list, errors and warnings");
+  describe->callback([&ctx, describe_storage, describe_name, details] {
+    RunDescribe(ctx, *describe_storage, *describe_name, *details);
+  });
 }
 
 }  // namespace arca::cli

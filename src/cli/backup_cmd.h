@@ -1,15 +1,35 @@
 // File: cli/backup_cmd.h
 //
-// `arca backup ...`: create, get and describe (standalone mode reads and writes a store directly).
+// `arca backup ...`, shaped like `velero backup ...`:
+//   create NAME --standalone --storage URL [filters]  runs the backup engine in-process with the
+//       user's kubeconfig, shows progress (a redrawn line on a terminal, plain lines otherwise)
+//       and a summary. Exit code 1 unless the backup ends Completed. Without --standalone it
+//       fails with a message saying that server mode is not available yet.
+//   get [NAMES] --storage URL [-o table|json|yaml]   lists the backups of a store from their
+//       velero-backup.json files, with Velero's columns.
+//   describe NAME --storage URL [--details]           one backup; --details adds its resource
+//       list and its errors and warnings.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
 
 #include "cli/common.h"
+#include "common/status.h"
 
 namespace arca::cli {
 
 // Adds the `backup` command tree to `app`. Callbacks report through `ctx`.
 void AddBackupCommands(CLI::App& app, CommandContext& ctx);
+
+// A label selector in kubectl's string form ("app=web,tier in (a,b)") as a metav1.LabelSelector
+// (matchLabels and matchExpressions), as Velero's CLI converts -l. kInvalidArgument for a bad
+// selector or one using > or <, which a LabelSelector cannot hold.
+Result<nlohmann::json> ParseSelectorFlag(std::string_view text);
+
+// metav1.FormatLabelSelector: "app=web,tier in (a,b)", or "<none>" for an empty selector.
+std::string FormatLabelSelector(const nlohmann::json& selector);
 
 }  // namespace arca::cli
