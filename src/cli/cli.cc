@@ -8,6 +8,7 @@
 
 #include "cli/backup_cmd.h"
 #include "cli/common.h"
+#include "cli/install_cmd.h"
 #include "cli/restore_cmd.h"
 #include "cli/version.h"
 #include "common/build_info.h"
@@ -26,6 +27,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   version->callback([&out] { PrintVersion(GetBuildInfo(), out); });
   AddBackupCommands(app, ctx);
   AddRestoreCommands(app, ctx);
+  AddInstallCommands(app, ctx);
 
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {
