@@ -7,24 +7,10 @@ arca=$1
 case_name=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 eval "$("$here/../testenv/testenv" env)"
+. "$here/lib.sh"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-eventually() {
-  local seconds=$1
-  shift
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
-
 # A malformed Backup is refused by the schema with every bad field named; well-formed objects of
 # each kind are accepted and printed with Velero's columns.
 case_crd_schemas_reject_malformed_resources() {

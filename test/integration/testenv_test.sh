@@ -8,22 +8,7 @@ set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testenv=$here/../testenv/testenv
 eval "$("$testenv" env)"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# Polls `cmd` every 0.2 s until it succeeds or `seconds` pass.
-eventually() {
-  local seconds=$1
-  shift
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
+. "$here/lib.sh"
 
 # A namespace of this test's own, removed on exit whatever happens.
 unique_ns() {
