@@ -1,0 +1,14 @@
+# Integration tests of the restore engine and `arca restore create` against the real test
+# environment (helper area: restore). Included from test/integration/CMakeLists.txt, so they share
+# the testenv fixture.
+add_executable(restore_integration_test ${CMAKE_CURRENT_SOURCE_DIR}/restore_test.cc)
+target_link_libraries(restore_integration_test PRIVATE arca::restore arca::backup arca::kube
+                                                       arca::objstore GTest::gmock GTest::gtest_main)
+arca_copts(restore_integration_test)
+foreach(case RoundTripRestoresEveryObjectFaithfully NamespaceMappingWhileTheSourceStillExists
+             FiltersAndExistingResourcePolicies HostileTarballIsRefusedAndNothingIsRestored)
+  arca_integration_test(
+    NAME restore.${case}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/with-testenv.sh $<TARGET_FILE:restore_integration_test>
+            --gtest_filter=RestoreIntegrationTest.${case})
+endforeach()
