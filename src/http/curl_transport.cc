@@ -335,7 +335,8 @@ class CurlTransport::Impl {
     // Requests that can be multiplexed (HTTP/2 over TLS) go through the event loop. The others
     // run on the calling thread: cleartext HTTP/1.1 gains nothing from the loop, and a body
     // reader may block (another thread can be feeding it), which would stall every transfer.
-    state.handoff = options_.http2 && !req.body_reader && req.url.starts_with("https://");
+    state.handoff =
+        options_.multiplex && options_.http2 && !req.body_reader && req.url.starts_with("https://");
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
     HeaderList headers;
     HeaderList connect_to;

@@ -35,6 +35,9 @@ struct TransportOptions {
   bool insecure_skip_tls_verify = false;
   // Offer HTTP/2 over TLS.
   bool http2 = true;
+  // Run HTTPS requests on the event loop, multiplexed (see above). When false, every request
+  // runs on its calling thread over the shared pool, one request per connection at a time.
+  bool multiplex = true;
   // A proxy URL ("http://proxy:3128", "socks5://..."), as kubeconfig's proxy-url; empty for none.
   std::string proxy_url;
   // Ask for gzip-compressed responses (Accept-Encoding) and decompress them before the sink. For
