@@ -8,6 +8,7 @@
 
 #include "cli/backup_cmd.h"
 #include "cli/common.h"
+#include "cli/completion_cmd.h"
 #include "cli/install_cmd.h"
 #include "cli/restore_cmd.h"
 #include "cli/version.h"
@@ -28,6 +29,12 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   AddBackupCommands(app, ctx);
   AddRestoreCommands(app, ctx);
   AddInstallCommands(app, ctx);
+  AddCompletionCommand(app, ctx);
+
+  if (args.size() > 1 && args[1] == "__complete") {  // the completion scripts' callback
+    Complete(app, args.subspan(2), out);
+    return 0;
+  }
 
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({})) {

@@ -66,5 +66,33 @@ TEST(CliTest, HelpListsCommands) {
   EXPECT_THAT(r.out, HasSubstr("version"));
 }
 
+TEST(CompletionTest, CompletesCommandsSubcommandsAndFlags) {
+  CliRun top = RunArgs({"__complete", "ba"});
+  EXPECT_EQ(top.code, 0);
+  EXPECT_EQ(top.out, "backup\n");
+  CliRun all = RunArgs({"__complete", ""});
+  EXPECT_THAT(all.out, HasSubstr("install\n"));
+  EXPECT_THAT(all.out, HasSubstr("restore\n"));
+  EXPECT_THAT(all.out, HasSubstr("completion\n"));
+  EXPECT_THAT(all.out, ::testing::Not(HasSubstr("__complete")));
+  CliRun flags = RunArgs({"__complete", "install", "--no-"});
+  EXPECT_THAT(flags.out, HasSubstr("--no-secret\n"));
+  EXPECT_THAT(flags.out, HasSubstr("--no-deployment\n"));
+  EXPECT_THAT(flags.out, ::testing::Not(HasSubstr("--provider")));
+  CliRun sub = RunArgs({"__complete", "backup", "cr"});
+  EXPECT_EQ(sub.out, "create\n");
+}
+
+TEST(CompletionTest, ScriptsForEachShellCallBackIntoTheBinary) {
+  for (const char* shell : {"bash", "zsh", "fish"}) {
+    CliRun run = RunArgs({"completion", shell});
+    EXPECT_EQ(run.code, 0) << shell;
+    EXPECT_THAT(run.out, HasSubstr("arca __complete")) << shell;
+  }
+  CliRun bad = RunArgs({"completion", "powershell"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("powershell"));
+}
+
 }  // namespace
 }  // namespace arca::cli
