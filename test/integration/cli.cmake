@@ -1,5 +1,6 @@
 # The CLI's cluster commands against the real environment (install_test.sh).
 foreach(case crd_schemas_reject_malformed_resources install_twice_and_uninstall
+             helm_chart_matches_install
              install_refuses_bad_flags)
   arca_integration_test(NAME install.${case}
                         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install_test.sh $<TARGET_FILE:arca>

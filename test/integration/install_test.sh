@@ -132,6 +132,58 @@ case_install_twice_and_uninstall() {
   eventually 60 bash -c '! kubectl get crd backups.velero.io' || fail "the CRDs are still there"
 }
 
+# The Helm chart installs what `arca install` installs: the same objects (kind and name), the
+# same location, and manifests the API server accepts.
+case_helm_chart_matches_install() {
+  command -v helm >/dev/null || fail "helm is not on PATH (testenv build makes it)"
+  local chart=$here/../../deploy/helm/arca
+  helm lint "$chart" >"$work/out" 2>&1 || fail "helm lint: $(cat "$work/out")"
+  ns="it-helm-$$-$RANDOM"
+  kubectl create namespace "$ns" >/dev/null
+  trap 'kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  "$arca" install --crds-only >/dev/null || fail "install --crds-only failed"
+  helm template arca "$chart" --namespace "$ns" --include-crds \
+    --set backupStorageLocation.bucket=velero --set backupStorageLocation.prefix=p1 \
+    --set backupStorageLocation.config.region=us-east-1 \
+    --set credentials.cloud="[default]" >"$work/helm.yaml" 2>"$work/out" ||
+    fail "helm template: $(cat "$work/out")"
+  printf '[default]' >"$work/cloud"
+  "$arca" install --namespace "$ns" --provider aws --bucket velero --prefix p1 \
+    --backup-location-config region=us-east-1 --secret-file "$work/cloud" --dry-run -o yaml \
+    >"$work/arca.yaml" || fail "arca install --dry-run failed"
+  objects() { kubectl create --dry-run=client -f "$1" -o name | sort; }
+  objects "$work/helm.yaml" >"$work/helm.names" || fail "kubectl cannot read the chart's output"
+  objects "$work/arca.yaml" | grep -v "^namespace/" >"$work/arca.names"
+  diff -u "$work/arca.names" "$work/helm.names" || fail "the chart and arca install differ"
+  kubectl apply --dry-run=server -n "$ns" -f "$work/helm.yaml" >"$work/out" 2>&1 ||
+    fail "the API server refuses the chart: $(cat "$work/out")"
+  # The location and the Deployment's container are the same, field for field.
+  kubectl create --dry-run=client -f "$work/helm.yaml" -o json >"$work/helm.json"
+  kubectl create --dry-run=client -f "$work/arca.yaml" -o json >"$work/arca.json"
+  python3 - "$work/arca.json" "$work/helm.json" <<'PY' || fail "the chart and arca install differ"
+import json, sys
+def find(path, kind):  # kubectl prints one JSON object after another
+    text, pos, dec = open(path).read(), 0, json.JSONDecoder()
+    while pos < len(text):
+        obj, pos = dec.raw_decode(text, pos)
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        for item in obj.get("items", [obj]):
+            if item["kind"] == kind:
+                return item
+    raise SystemExit("no " + kind + " in " + path)
+arca, helm = sys.argv[1], sys.argv[2]
+a, h = find(arca, "BackupStorageLocation"), find(helm, "BackupStorageLocation")
+h["spec"].pop("accessMode", None)  # the chart spells out the default, ReadWrite
+assert a["spec"] == h["spec"], (a["spec"], h["spec"])
+ca = find(arca, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+ch = find(helm, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+assert ca["args"] == ch["args"][:3], (ca["args"], ch["args"])
+assert ca["env"] == ch["env"], (ca["env"], ch["env"])
+assert ca["volumeMounts"] == ch["volumeMounts"], (ca["volumeMounts"], ch["volumeMounts"])
+PY
+}
+
 # Bad flags are refused before anything is created, with the flag to fix named.
 case_install_refuses_bad_flags() {
   if "$arca" install --provider gcp --bucket a/b >"$work/out" 2>&1; then
