@@ -65,38 +65,55 @@ struct Work {
   int64_t total_delta = 0;
 };
 
-// A queue bounded by bytes between many producers and one consumer.
+// A queue bounded by bytes between many producers and one consumer. The consumer takes
+// everything queued at once, and threads are only woken when someone waits, so that a stream of
+// small items costs few context switches.
 class WorkQueue {
  public:
   WorkQueue(size_t capacity_bytes, int producers)
       : capacity_(capacity_bytes), producers_(producers) {}
 
+  static size_t Size(const Work& w) { return w.json.size() + w.ref.name.size() + 64; }
+
   // Blocks while full. False once cancelled.
   bool Push(Work w) {
     std::unique_lock<std::mutex> lock(mu_);
-    const size_t size = w.json.size() + w.ref.name.size() + 64;
-    can_push_.wait(lock, [&] { return cancelled_ || bytes_ == 0 || bytes_ + size <= capacity_; });
+    const size_t size = Size(w);
+    if (!(cancelled_ || bytes_ == 0 || bytes_ + size <= capacity_)) {
+      ++push_waiters_;
+      can_push_.wait(lock, [&] { return cancelled_ || bytes_ == 0 || bytes_ + size <= capacity_; });
+      --push_waiters_;
+    }
     if (cancelled_) {
       return false;
     }
     bytes_ += size;
     items_.push_back(std::move(w));
-    can_pop_.notify_one();
+    if (pop_waiting_) {
+      can_pop_.notify_one();
+    }
     return true;
   }
 
-  // Blocks until there is work; nullopt when every producer is done and the queue is empty.
-  std::optional<Work> Pop() {
+  // Moves every queued item to `out` (cleared first), blocking until there is one. False when
+  // every producer is done and nothing is left.
+  bool PopAll(std::deque<Work>& out) {
+    out.clear();
     std::unique_lock<std::mutex> lock(mu_);
-    can_pop_.wait(lock, [&] { return !items_.empty() || producers_ == 0; });
-    if (items_.empty()) {
-      return std::nullopt;
+    if (items_.empty() && producers_ > 0) {
+      pop_waiting_ = true;
+      can_pop_.wait(lock, [&] { return !items_.empty() || producers_ == 0; });
+      pop_waiting_ = false;
     }
-    Work w = std::move(items_.front());
-    items_.pop_front();
-    bytes_ -= w.json.size() + w.ref.name.size() + 64;
-    can_push_.notify_all();
-    return w;
+    if (items_.empty()) {
+      return false;
+    }
+    out.swap(items_);
+    bytes_ = 0;
+    if (push_waiters_ > 0) {
+      can_push_.notify_all();
+    }
+    return true;
   }
 
   void ProducerDone() {
@@ -123,6 +140,8 @@ class WorkQueue {
   std::deque<Work> items_;
   size_t bytes_ = 0;
   int producers_;
+  int push_waiters_ = 0;
+  bool pop_waiting_ = false;
   bool cancelled_ = false;
 };
 
@@ -955,26 +974,29 @@ Status BackupRun::WriteTarball() {
       threads.emplace_back(
           [this, &queue, &next, p = parsers.back().get()] { ListWorker(queue, next, *p); });
     }
-    while (std::optional<Work> w = queue.Pop()) {
-      switch (w->kind) {
-        case Work::Kind::kItem:
-          s = WriteItem(std::move(w->ref), std::move(w->json));
+    std::deque<Work> batch;
+    while (s.ok() && queue.PopAll(batch)) {
+      for (Work& w : batch) {
+        switch (w.kind) {
+          case Work::Kind::kItem:
+            s = WriteItem(std::move(w.ref), std::move(w.json));
+            break;
+          case Work::Kind::kTotal:
+            total_items_ += w.total_delta;
+            Progress(false);
+            break;
+          case Work::Kind::kError:
+            RecordError(w.ref.ns, w.cluster, w.ref.GroupResource(), {}, "Error listing items",
+                        w.json);
+            break;
+          case Work::Kind::kWarning:
+            RecordWarning(w.ref.ns, w.cluster, w.ref.GroupResource(), {}, w.json, {});
+            break;
+        }
+        if (!s.ok()) {
+          queue.Cancel();
           break;
-        case Work::Kind::kTotal:
-          total_items_ += w->total_delta;
-          Progress(false);
-          break;
-        case Work::Kind::kError:
-          RecordError(w->ref.ns, w->cluster, w->ref.GroupResource(), {}, "Error listing items",
-                      w->json);
-          break;
-        case Work::Kind::kWarning:
-          RecordWarning(w->ref.ns, w->cluster, w->ref.GroupResource(), {}, w->json, {});
-          break;
-      }
-      if (!s.ok()) {
-        queue.Cancel();
-        break;
+        }
       }
     }
     for (std::thread& t : threads) {

@@ -266,6 +266,7 @@ struct CreateFlags {
   int list_concurrency = backup::BackupEngineOptions{}.list_concurrency;
   int64_t page_size = backup::BackupEngineOptions{}.page_size;
   int gzip_threads = backup::BackupEngineOptions{}.gzip.workers;
+  int gzip_level = backup::BackupEngineOptions{}.gzip.level;
 };
 
 Result<api::Backup> BuildBackup(const CreateFlags& f) {
@@ -380,6 +381,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   options.list_concurrency = std::max(1, f.list_concurrency);
   options.page_size = std::max<int64_t>(0, f.page_size);
   options.gzip.workers = std::max(0, f.gzip_threads);
+  options.gzip.level = std::clamp(f.gzip_level, 1, 12);
   backup::BackupEngine engine((*conn)->client(), **store, clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
   backup::BackupObserver observer;
@@ -763,6 +765,8 @@ void AddBackupCommands(CLI::App& app, CommandContext& ctx) {
   create->add_option("--list-concurrency", f.list_concurrency, "Lists running at once");
   create->add_option("--client-page-size", f.page_size, "Items per list page (0: no paging)");
   create->add_option("--gzip-threads", f.gzip_threads, "Compression threads");
+  create->add_option("--gzip-level", f.gzip_level,
+                     "Compression level, 1 (fastest) to 12 (smallest); 6 is Go's default");
   create->callback([&ctx, create_flags] { RunCreate(ctx, *create_flags); });
 
   // get

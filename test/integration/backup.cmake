@@ -8,3 +8,11 @@ foreach(case namespace_with_related_items pod_pulls_in_pvc_and_pv label_selector
                         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backup_test.sh $<TARGET_FILE:arca>
                                 ${case})
 endforeach()
+
+# The backup benchmark's driver (bench/backup runs it; it is not a test), and its smoke test.
+add_executable(backup_bench ${PROJECT_SOURCE_DIR}/bench/backup_bench.cc)
+target_link_libraries(backup_bench PRIVATE arca::kube)
+arca_copts(backup_bench)
+arca_integration_test(NAME bench.backup_smoke
+                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_backup_smoke.sh
+                              ${PROJECT_BINARY_DIR})

@@ -1,0 +1,413 @@
+// The driver of `bench/run backup`: seeds W(N) (N objects labelled arca-bench-backup=N in
+// max(1, N/100) namespaces: per hundred, 40 ConfigMaps and 40 Secrets of 1-4 KiB, 8 Deployments
+// with no replicas, 6 headless Services and 6 ServiceAccounts), then measures, each in a child
+// process so that its peak RSS is its own:
+//   - the list ceiling: the same objects listed raw, one paginated list per type (limit 500) all
+//     in parallel, items split from the stream but not parsed (the best of three runs);
+//   - `arca backup create --standalone -l arca-bench-backup=N` to a filesystem store and to the
+//     environment's MinIO (the best of two runs each; peak RSS is the highest of the runs).
+// The backup also takes the N/100 namespaces and the objects the cluster derives from W(N) with
+// its labels (an EndpointSlice and an Endpoints per Service), so it writes 1.13 N objects.
+// Prints a table and, as the last line, one JSON object with the figures.
+//
+// Usage: backup_bench --n N --arca PATH   (KUBECONFIG; AWS_* and S3_BUCKET from `testenv env`
+//        for MinIO)
+//        backup_bench --child ceiling N   (internal: one ceiling run, prints the count)
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "kube/connection.h"
+#include "kube/kubeconfig.h"
+
+extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
+
+namespace arca::bench {
+namespace {
+
+constexpr int kSeedThreads = 16;
+constexpr int64_t kPageSize = 500;
+
+struct Measured {
+  double seconds = 0;
+  long max_rss_kib = 0;
+  int exit_code = -1;
+  int64_t objects = 0;
+};
+
+Result<kube::ConnectionPtr> Connect() {
+  ASSIGN_OR_RETURN(kube::RestConfig config,
+                   kube::LoadRestConfig(kube::LoadOptions::FromEnvironment({}, "")));
+  kube::ClientOptions options;
+  options.qps = 0;
+  return kube::Connection::Open(std::move(config), RealClock(), options);
+}
+
+std::string Label(int n) { return "arca-bench-backup=" + std::to_string(n); }
+
+std::string NamespaceName(int n, int i) {
+  return "arca-bench-backup-" + std::to_string(n) + "-" + std::to_string(i);
+}
+
+kube::ResourceRef Ref(std::string group, std::string resource, std::string ns) {
+  kube::ResourceRef ref;
+  ref.gvr = {std::move(group), "v1", std::move(resource)};
+  ref.namespaced = true;
+  ref.namespace_name = std::move(ns);
+  return ref;
+}
+
+struct Kind {
+  const char* group;
+  const char* resource;
+};
+constexpr std::array<Kind, 5> kKinds = {{{"", "configmaps"},
+                                         {"", "secrets"},
+                                         {"apps", "deployments"},
+                                         {"", "services"},
+                                         {"", "serviceaccounts"}}};
+
+// The i-th object of W(N): its kind index and JSON.
+std::pair<int, nlohmann::json> Object(int n, int i) {
+  const int slot = i % 100;
+  const std::string name = "obj-" + std::to_string(i);
+  nlohmann::json meta = {{"name", name}, {"labels", {{"arca-bench-backup", std::to_string(n)}}}};
+  const std::string payload(1024 + static_cast<size_t>((i * 977) % 3072), 'a' + (i % 26));
+  if (slot < 40) {
+    return {0,
+            {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", meta},
+             {"data", {{"payload", payload}}}}};
+  }
+  if (slot < 80) {
+    return {1,
+            {{"apiVersion", "v1"},
+             {"kind", "Secret"},
+             {"metadata", meta},
+             {"stringData", {{"payload", payload}}}}};
+  }
+  if (slot < 88) {
+    nlohmann::json labels = {{"app", name}};
+    return {2,
+            {{"apiVersion", "apps/v1"},
+             {"kind", "Deployment"},
+             {"metadata", meta},
+             {"spec",
+              {{"replicas", 0},
+               {"selector", {{"matchLabels", labels}}},
+               {"template",
+                {{"metadata", {{"labels", labels}}},
+                 {"spec", {{"containers", {{{"name", "app"}, {"image", "nginx"}}}}}}}}}}}};
+  }
+  if (slot < 94) {
+    return {3,
+            {{"apiVersion", "v1"},
+             {"kind", "Service"},
+             {"metadata", meta},
+             {"spec",
+              {{"clusterIP", "None"},  // headless: the test cluster's IP range is small
+               {"selector", {{"app", name}}},
+               {"ports", {{{"port", 80}}}}}}}};
+  }
+  return {4, {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", meta}}};
+}
+
+// Lists every type of W(N) in parallel, counting items. `parse` off: items are only split.
+Result<int64_t> ListAll(kube::Client& client, int n) {
+  std::atomic<int64_t> total{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> threads;
+  for (const Kind& k : kKinds) {
+    threads.emplace_back([&, k] {
+      kube::ListOptions options;
+      options.label_selector = Label(n);
+      options.limit = kPageSize;
+      int64_t count = 0;
+      Status s = client.List(
+          Ref(k.group, k.resource, ""), options,
+          [&](std::string_view) {
+            ++count;
+            return OkStatus();
+          },
+          [&] { count = 0; });
+      total += count;
+      if (!s.ok()) {
+        const std::lock_guard<std::mutex> lock(mu);
+        first = s;
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  if (!first.ok()) {
+    return first;
+  }
+  return total.load();
+}
+
+Status Seed(kube::Client& client, int n) {
+  ASSIGN_OR_RETURN(int64_t have, ListAll(client, n));
+  if (have == n) {
+    return OkStatus();
+  }
+  const int namespaces = std::max(1, n / 100);
+  std::fprintf(stderr, "seeding %d objects in %d namespaces (found %lld)...\n", n, namespaces,
+               static_cast<long long>(have));
+  kube::ResourceRef ns_ref;
+  ns_ref.gvr = {"", "v1", "namespaces"};
+  ns_ref.namespaced = false;
+  for (int i = 0; i < namespaces; ++i) {
+    const nlohmann::json ns = {
+        {"apiVersion", "v1"},
+        {"kind", "Namespace"},
+        {"metadata",
+         {{"name", NamespaceName(n, i)}, {"labels", {{"arca-bench-backup", std::to_string(n)}}}}}};
+    Result<std::string> r = client.Create(ns_ref, ns.dump());
+    if (!r.ok() && r.status().code() != StatusCode::kAlreadyExists) {
+      return r.status();
+    }
+  }
+  std::atomic<int> next{0};
+  std::atomic<int> failed{0};
+  Status first_error;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kSeedThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        auto [kind, obj] = Object(n, i);
+        Result<std::string> r = client.Create(Ref(kKinds[kind].group, kKinds[kind].resource,
+                                                  NamespaceName(n, (i / 100) % namespaces)),
+                                              obj.dump());
+        if (!r.ok() && r.status().code() != StatusCode::kAlreadyExists) {
+          ++failed;
+          const std::lock_guard<std::mutex> lock(mu);
+          first_error = r.status();
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  if (failed > 0) {
+    return first_error;
+  }
+  return OkStatus();
+}
+
+// Runs argv with stdout into `on_stdout`, returning wall time and the child's peak RSS.
+Measured RunMeasured(const std::vector<std::string>& argv,
+                     const std::function<void(std::string_view)>& on_stdout) {
+  Measured m;
+  std::array<int, 2> out{};
+  if (::pipe(out.data()) != 0) {
+    return m;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<std::string> args = argv;
+  std::vector<char*> c_args;
+  c_args.reserve(args.size() + 1);
+  for (std::string& a : args) {
+    c_args.push_back(a.data());
+  }
+  c_args.push_back(nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    return m;
+  }
+  std::array<char, 65536> buf{};
+  ssize_t got = 0;
+  while ((got = ::read(out[0], buf.data(), buf.size())) > 0) {
+    on_stdout(std::string_view(buf.data(), static_cast<size_t>(got)));
+  }
+  ::close(out[0]);
+  int status = 0;
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.max_rss_kib = usage.ru_maxrss;
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return m;
+}
+
+int Child(int n) {
+  Result<kube::ConnectionPtr> conn = Connect();
+  if (!conn.ok()) {
+    std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
+    return 1;
+  }
+  Result<int64_t> count = ListAll((*conn)->client(), n);
+  if (!count.ok()) {
+    std::fprintf(stderr, "%s\n", count.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%lld\n", static_cast<long long>(*count));
+  return 0;
+}
+
+// "Backup "x": Completed, 12345 items in ..." -> 12345 (-1 when not Completed).
+int64_t ItemsFromSummary(const std::string& out) {
+  const std::string marker = ": Completed, ";
+  size_t at = out.find(marker);
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return std::atoll(out.c_str() + at + marker.size());
+}
+
+Measured Best(const std::vector<Measured>& runs) {
+  Measured best = runs.front();
+  for (const Measured& m : runs) {
+    if (m.exit_code == 0 && (best.exit_code != 0 || m.seconds < best.seconds)) {
+      best = m;
+    }
+  }
+  // Peak RSS: the highest of the runs, so that the figure is never flattering.
+  for (const Measured& m : runs) {
+    best.max_rss_kib = std::max(best.max_rss_kib, m.max_rss_kib);
+  }
+  return best;
+}
+
+int Main(int argc, char** argv) {
+  int n = 1000;
+  std::string arca;
+  const std::string self = argv[0];
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--child" && i + 2 < argc) {
+      return Child(std::atoi(argv[i + 2]));
+    }
+    if (flag == "--n") {
+      n = std::atoi(argv[i + 1]);
+    } else if (flag == "--arca") {
+      arca = argv[i + 1];
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (arca.empty() || n < 1) {
+    std::fprintf(stderr, "usage: backup_bench --n N --arca PATH\n");
+    return 2;
+  }
+  Result<kube::ConnectionPtr> conn = Connect();
+  if (!conn.ok()) {
+    std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
+    return 1;
+  }
+  const auto seed_start = std::chrono::steady_clock::now();
+  if (Status s = Seed((*conn)->client(), n); !s.ok()) {
+    std::fprintf(stderr, "seeding failed: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  const double seed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - seed_start).count();
+
+  struct Row {
+    std::string name;
+    Measured m;
+  };
+  std::vector<Row> rows;
+  {
+    std::vector<Measured> runs;
+    for (int rep = 0; rep < 3; ++rep) {
+      std::string out;
+      Measured m = RunMeasured({self, "--child", "ceiling", std::to_string(n)},
+                               [&](std::string_view s) { out += s; });
+      m.objects = std::atoll(out.c_str());
+      runs.push_back(m);
+    }
+    rows.push_back({"list-ceiling", Best(runs)});
+  }
+  const std::string dir = std::filesystem::temp_directory_path().string() + "/arca-bench-backup-" +
+                          std::to_string(::getpid());
+  std::vector<std::pair<std::string, std::string>> stores = {{"arca-backup-fs", "file://" + dir}};
+  const char* bucket = std::getenv("S3_BUCKET");           // NOLINT(concurrency-mt-unsafe)
+  const char* endpoint = std::getenv("AWS_ENDPOINT_URL");  // NOLINT(concurrency-mt-unsafe)
+  const char* region = std::getenv("AWS_REGION");          // NOLINT(concurrency-mt-unsafe)
+  if (bucket != nullptr && endpoint != nullptr) {
+    stores.emplace_back("arca-backup-minio", std::string("s3://") + bucket + "/arca-bench-" +
+                                                 std::to_string(::getpid()) + "?region=" +
+                                                 (region != nullptr ? region : "us-east-1") +
+                                                 "&s3Url=" + endpoint + "&s3ForcePathStyle=true");
+  }
+  int backup_index = 0;
+  for (const auto& [name, url] : stores) {
+    std::vector<Measured> runs;
+    for (int rep = 0; rep < 2; ++rep) {
+      std::string out;
+      const std::string backup =
+          "bench-" + std::to_string(n) + "-" + std::to_string(backup_index++);
+      Measured m = RunMeasured(
+          {arca, "backup", "create", backup, "--standalone", "--storage", url, "-l", Label(n)},
+          [&](std::string_view s) { out += s; });
+      m.objects = ItemsFromSummary(out);
+      if (m.objects < 0) {
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), out.c_str());
+        m.exit_code = m.exit_code == 0 ? 1 : m.exit_code;
+      }
+      runs.push_back(m);
+    }
+    rows.push_back({name, Best(runs)});
+  }
+  std::filesystem::remove_all(dir);
+
+  const double ceiling = rows.front().m.seconds;
+  std::printf("W(%d): %d objects in %d namespaces (seeding took %.1f s)\n", n, n,
+              std::max(1, n / 100), seed_seconds);
+  std::printf("%-18s %10s %10s %12s %14s %12s\n", "run", "objects", "seconds", "objects/s",
+              "peak RSS MiB", "x ceiling");
+  nlohmann::json summary = {
+      {"benchmark", "backup"}, {"n", n}, {"namespaces", std::max(1, n / 100)}};
+  bool ok = true;
+  for (const Row& r : rows) {
+    const double rate = r.m.seconds > 0 ? static_cast<double>(r.m.objects) / r.m.seconds : 0;
+    const double ratio = ceiling > 0 ? r.m.seconds / ceiling : 0;
+    std::printf("%-18s %10lld %10.2f %12.0f %14.1f %12.2f\n", r.name.c_str(),
+                static_cast<long long>(r.m.objects), r.m.seconds, rate,
+                static_cast<double>(r.m.max_rss_kib) / 1024.0, ratio);
+    summary["runs"][r.name] = {{"objects", r.m.objects},
+                               {"seconds", r.m.seconds},
+                               {"objects_per_second", rate},
+                               {"peak_rss_kib", r.m.max_rss_kib},
+                               {"ratio_to_ceiling", ratio}};
+    ok = ok && r.m.exit_code == 0 && r.m.objects >= n;
+  }
+  std::printf("%s\n", summary.dump().c_str());
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace arca::bench
+
+int main(int argc, char** argv) { return arca::bench::Main(argc, argv); }
