@@ -12,3 +12,6 @@ foreach(case RoundTripRestoresEveryObjectFaithfully NamespaceMappingWhileTheSour
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/with-testenv.sh $<TARGET_FILE:restore_integration_test>
             --gtest_filter=RestoreIntegrationTest.${case})
 endforeach()
+# `arca restore create` through the real binary.
+arca_integration_test(NAME restore.cli
+                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_cli_test.sh $<TARGET_FILE:arca>)

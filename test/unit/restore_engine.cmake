@@ -5,3 +5,4 @@ arca_cc_test(NAME restore_engine_test SRCS restore/engine_test.cc
              DEPS arca::restore arca::backup arca::kube arca::objstore)
 target_compile_definitions(restore_engine_test
                            PRIVATE ARCA_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/test/testdata")
+arca_cc_test(NAME restore_cmd_test SRCS restore/restore_cmd_test.cc DEPS arca::cli)
