@@ -1,9 +1,10 @@
 // The Schedule controller's decisions (schedule/scheduler.h) and the Schedule type's JSON.
 #include "schedule/scheduler.h"
 
-#include <date/date.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "kube/encoding.h"
 
 namespace arca::schedule {
 namespace {
@@ -14,11 +15,10 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 SysSeconds At(const char* text) {
-  std::istringstream in(text);
-  SysSeconds t{};
-  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", t);
-  EXPECT_FALSE(in.fail()) << text;
-  return t;
+  auto t = kube::ParseRfc3339(text);
+  EXPECT_TRUE(t.ok()) << text;
+  return std::chrono::time_point_cast<std::chrono::seconds>(
+      t.ok() ? *t : std::chrono::system_clock::time_point{});
 }
 
 api::Schedule Daily() {
