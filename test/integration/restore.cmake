@@ -15,3 +15,11 @@ endforeach()
 # `arca restore create` through the real binary.
 arca_integration_test(NAME restore.cli
                       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_cli_test.sh $<TARGET_FILE:arca>)
+
+# The restore benchmark's driver (bench/restore runs it; it is not a test), and its smoke test.
+add_executable(restore_bench ${PROJECT_SOURCE_DIR}/bench/restore_bench.cc)
+target_link_libraries(restore_bench PRIVATE arca::restore arca::backup arca::kube arca::objstore)
+arca_copts(restore_bench)
+arca_integration_test(NAME bench.restore_smoke
+                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_restore_smoke.sh
+                              ${PROJECT_BINARY_DIR})

@@ -1,0 +1,401 @@
+// The driver of `bench/run restore`: measures the restore engine against the create ceiling on
+// the same objects, in one run.
+//
+//   1. W(N): N objects in max(1, N/100) namespaces, per hundred: 45 ConfigMaps and 45 Secrets of
+//      1-4 KiB of data, 4 Deployments (0 replicas), 3 Services and 3 ServiceAccounts.
+//   2. Ceiling: the namespaces are made (not timed), then the N objects are created as fast as
+//      Arca's client allows: `--ceiling-threads` requests in flight, no client-side rate limit,
+//      no transformation. objects/s = N / wall time.
+//   3. Backup: Arca's backup engine writes the namespaces to MinIO (not timed).
+//   4. For each restore mode, the namespaces are deleted and waited for, then a child process
+//      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS
+//      (getrusage of the child) is the restore's own. objects/s = objects created / wall time of
+//      the restore (discovery, tarball passes, namespace creation and result upload included).
+//      Modes: "velero" (the default, Velero's semantics: each create is followed by the merge
+//      patch that puts metadata.managedFields back) and "no-managed-fields-patch" (one create per
+//      object, what the ceiling does).
+// Prints a table and, as the last line, one JSON object with the figures.
+//
+// Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C]   (KUBECONFIG and the MinIO
+//        variables of `testenv env` set)
+//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/backup.h"
+#include "api/restore.h"
+#include "backup/engine.h"
+#include "common/clock.h"
+#include "kube/connection.h"
+#include "kube/kubeconfig.h"
+#include "objstore/location.h"
+#include "objstore/s3_config.h"
+#include "restore/engine.h"
+
+extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
+
+namespace arca::restore {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+double Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Result<kube::ConnectionPtr> Connect() {
+  ASSIGN_OR_RETURN(kube::RestConfig config,
+                   kube::LoadRestConfig(kube::LoadOptions::FromEnvironment(std::nullopt, "")));
+  kube::ClientOptions options;
+  options.qps = 0;  // no client-side limit: the server is the limit
+  return kube::Connection::Open(std::move(config), RealClock(), options);
+}
+
+Result<objstore::ObjectStorePtr> OpenStore(const std::string& prefix) {
+  if (Env("S3_BUCKET").empty() || Env("AWS_ENDPOINT_URL").empty()) {
+    return FailedPreconditionError(
+        "S3_BUCKET and AWS_ENDPOINT_URL are not set; run through bench/run restore, or eval "
+        "\"$(test/testenv/testenv env)\"");
+  }
+  const std::string url = "s3://" + Env("S3_BUCKET") + "/" + prefix +
+                          "?region=" + Env("AWS_REGION") + "&s3Url=" + Env("AWS_ENDPOINT_URL") +
+                          "&s3ForcePathStyle=true";
+  ASSIGN_OR_RETURN(objstore::LocationUrl loc, objstore::ParseLocationUrl(url));
+  return objstore::OpenLocation(loc, objstore::SystemEnvironment(), RealClock());
+}
+
+kube::ResourceRef Ref(std::string group, std::string resource, std::string ns) {
+  kube::ResourceRef ref;
+  ref.gvr = {std::move(group), "v1", std::move(resource)};
+  ref.namespaced = !ns.empty();
+  ref.namespace_name = std::move(ns);
+  return ref;
+}
+
+// Object i of W(N): its collection and body.
+std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t namespaces) {
+  const std::string ns = "rbench-" + std::to_string(i % namespaces);
+  const int64_t k = (i / namespaces) % 100;
+  const std::string name = "obj-" + std::to_string(i);
+  const size_t size = 1024 + static_cast<size_t>((i * 2654435761u) % 3072);  // 1-4 KiB
+  std::string data(size, 'a');
+  for (size_t j = 0; j < size; ++j) {
+    data[j] = static_cast<char>('a' + ((static_cast<uint64_t>(i) * 31 + j * 7) % 26));
+  }
+  Json obj;
+  if (k < 45) {
+    obj = {{"apiVersion", "v1"},
+           {"kind", "ConfigMap"},
+           {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
+           {"data", {{"payload", data}}}};
+    return {Ref("", "configmaps", ns), obj.dump()};
+  }
+  if (k < 90) {
+    obj = {{"apiVersion", "v1"},
+           {"kind", "Secret"},
+           {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
+           {"type", "Opaque"},
+           {"stringData", {{"payload", data}}}};
+    return {Ref("", "secrets", ns), obj.dump()};
+  }
+  if (k < 94) {
+    obj = {
+        {"apiVersion", "apps/v1"},
+        {"kind", "Deployment"},
+        {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
+        {"spec",
+         {{"replicas", 0},
+          {"selector", {{"matchLabels", {{"app", name}}}}},
+          {"template",
+           {{"metadata", {{"labels", {{"app", name}}}}},
+            {"spec", {{"containers", {{{"name", "c"}, {"image", "registry.example/app:1"}}}}}}}}}}};
+    return {Ref("apps", "deployments", ns), obj.dump()};
+  }
+  if (k < 97) {
+    obj = {{"apiVersion", "v1"},
+           {"kind", "Service"},
+           {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
+           {"spec", {{"selector", {{"app", name}}}, {"ports", {{{"port", 80}}}}}}};
+    return {Ref("", "services", ns), obj.dump()};
+  }
+  obj = {{"apiVersion", "v1"},
+         {"kind", "ServiceAccount"},
+         {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}}};
+  return {Ref("", "serviceaccounts", ns), obj.dump()};
+}
+
+Status CreateNamespaces(kube::Client& client, int64_t namespaces) {
+  for (int64_t n = 0; n < namespaces; ++n) {
+    Json ns = {{"apiVersion", "v1"},
+               {"kind", "Namespace"},
+               {"metadata", {{"name", "rbench-" + std::to_string(n)}}}};
+    Result<std::string> r = client.Create(Ref("", "namespaces", ""), ns.dump());
+    if (!r.ok() && r.status().code() != StatusCode::kAlreadyExists) {
+      return r.status();
+    }
+  }
+  return OkStatus();
+}
+
+Status DeleteNamespaces(kube::Client& client, int64_t namespaces) {
+  for (int64_t n = 0; n < namespaces; ++n) {
+    kube::ResourceRef ref = Ref("", "namespaces", "");
+    ref.name = "rbench-" + std::to_string(n);
+    Result<std::string> r = client.Delete(ref);
+    if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
+      return r.status();
+    }
+  }
+  for (int64_t n = 0; n < namespaces; ++n) {
+    kube::ResourceRef ref = Ref("", "namespaces", "");
+    ref.name = "rbench-" + std::to_string(n);
+    for (int tries = 0;; ++tries) {
+      Result<std::string> r = client.Get(ref);
+      if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
+        break;
+      }
+      if (tries > 3000) {
+        return DeadlineExceededError("namespace " + ref.name + " is not gone after 10 minutes");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  return OkStatus();
+}
+
+// The create ceiling: every object created raw, `threads` requests in flight.
+Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int threads) {
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> failures{0};
+  std::string first_error;
+  std::mutex mu;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int64_t i = next++; i < n; i = next++) {
+        auto [ref, body] = WorkloadObject(i, namespaces);
+        Result<std::string> r = client.Create(ref, body);
+        if (!r.ok()) {
+          ++failures;
+          const std::lock_guard<std::mutex> lock(mu);
+          if (first_error.empty()) {
+            first_error = r.status().ToString();
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : pool) {
+    t.join();
+  }
+  const double seconds = Since(start);
+  if (failures > 0) {
+    return InternalError(std::to_string(failures.load()) +
+                         " creates failed, first: " + first_error);
+  }
+  return seconds;
+}
+
+// Runs the restore in a child process; returns its JSON line and peak RSS.
+Result<Json> RestoreInChild(const std::string& backup, const std::string& restore,
+                            const std::string& mode, int concurrency, const std::string& prefix) {
+  std::vector<std::string> args = {
+      "/proc/self/exe", "--child", backup, restore, mode, std::to_string(concurrency), prefix};
+  std::vector<char*> argv;
+  for (std::string& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) {
+    return InternalError("pipe failed");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  pid_t pid = 0;
+  const auto start = std::chrono::steady_clock::now();
+  int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (rc != 0) {
+    close(pipe_fds[0]);
+    return InternalError(std::string("posix_spawn: ") + std::strerror(rc));
+  }
+  std::string output;
+  char buf[4096];
+  for (ssize_t got; (got = read(pipe_fds[0], buf, sizeof(buf))) > 0;) {
+    output.append(buf, static_cast<size_t>(got));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  const double wall = Since(start);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return InternalError("the restore child failed: " + output);
+  }
+  Json j = Json::parse(output.substr(output.rfind('{')), nullptr, false);
+  if (j.is_discarded()) {
+    return InternalError("the restore child printed no JSON: " + output);
+  }
+  j["peak_rss_kib"] = usage.ru_maxrss;
+  j["process_seconds"] = wall;
+  return j;
+}
+
+int Child(const std::string& backup, const std::string& restore_name, const std::string& mode,
+          int concurrency, const std::string& prefix) {
+  Result<kube::ConnectionPtr> conn = Connect();
+  Result<objstore::ObjectStorePtr> store = OpenStore(prefix);
+  if (!conn.ok() || !store.ok()) {
+    std::fprintf(stderr, "restore_bench child: %s %s\n", conn.status().ToString().c_str(),
+                 store.status().ToString().c_str());
+    return 1;
+  }
+  RestoreOptions options;
+  options.concurrency = concurrency;
+  options.restore_managed_fields = mode == "velero";
+  RestoreEngine engine((*conn)->client(), store->get(), RealClock(), options);
+  api::Restore r;
+  r.metadata.name = restore_name;
+  r.spec.backup_name = backup;
+  const auto start = std::chrono::steady_clock::now();
+  RestoreOutcome out = engine.Run(r);
+  const double seconds = Since(start);
+  Json j = {{"phase", out.restore.status.phase},
+            {"seconds", seconds},
+            {"created", out.created},
+            {"failed", out.failed},
+            {"errors", out.restore.status.errors},
+            {"passes", out.passes},
+            {"failure", out.restore.status.failure_reason}};
+  std::printf("%s\n", j.dump().c_str());
+  return out.restore.status.phase == "Completed" ? 0 : 1;
+}
+
+int Main(int argc, char** argv) {
+  int64_t n = 1000;
+  int ceiling_threads = 64;
+  int concurrency = RestoreOptions{}.concurrency;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--child" && i + 5 < argc) {
+      return Child(argv[i + 1], argv[i + 2], argv[i + 3], std::atoi(argv[i + 4]), argv[i + 5]);
+    }
+    if (a == "--n" && i + 1 < argc) {
+      n = std::atoll(argv[++i]);
+    } else if (a == "--ceiling-threads" && i + 1 < argc) {
+      ceiling_threads = std::atoi(argv[++i]);
+    } else if (a == "--concurrency" && i + 1 < argc) {
+      concurrency = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C]\n");
+      return 2;
+    }
+  }
+  const int64_t namespaces = std::max<int64_t>(1, n / 100);
+  const std::string prefix =
+      "bench-restore-" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  Result<kube::ConnectionPtr> conn = Connect();
+  Result<objstore::ObjectStorePtr> store = OpenStore(prefix);
+  if (!conn.ok() || !store.ok()) {
+    std::fprintf(stderr, "restore_bench: %s %s\n", conn.status().ToString().c_str(),
+                 store.status().ToString().c_str());
+    return 1;
+  }
+  kube::Client& client = (*conn)->client();
+  auto check = [](const Status& s, const char* what) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "restore_bench: %s: %s\n", what, s.ToString().c_str());
+      std::exit(1);
+    }
+  };
+  std::fprintf(stderr, "restore_bench: N=%lld in %lld namespaces\n", static_cast<long long>(n),
+               static_cast<long long>(namespaces));
+  check(DeleteNamespaces(client, namespaces), "cleaning up");
+  check(CreateNamespaces(client, namespaces), "creating namespaces");
+  Result<double> ceiling = Ceiling(client, n, namespaces, ceiling_threads);
+  check(ceiling.status(), "ceiling");
+
+  api::Backup b;
+  b.metadata.name = "w";
+  for (int64_t i = 0; i < namespaces; ++i) {
+    b.spec.included_namespaces.push_back("rbench-" + std::to_string(i));
+  }
+  b.spec.label_selector = Json{{"matchLabels", {{"bench", "restore"}}}};
+  backup::BackupEngine backup_engine(client, **store, RealClock());
+  api::Backup backed_up = backup_engine.Run(b);
+  if (backed_up.status.phase != "Completed") {
+    std::fprintf(stderr, "restore_bench: backup %s: %s\n", backed_up.status.phase.c_str(),
+                 backed_up.status.failure_reason.c_str());
+    return 1;
+  }
+  const double ceiling_rate = static_cast<double>(n) / *ceiling;
+  Json result = {{"benchmark", "restore"},
+                 {"n", n},
+                 {"namespaces", namespaces},
+                 {"ceiling",
+                  {{"seconds", *ceiling},
+                   {"objects_per_s", ceiling_rate},
+                   {"requests_in_flight", ceiling_threads}}}};
+  std::printf("%-26s %10s %10s %12s %8s %12s %7s\n", "run", "objects", "seconds", "objects/s",
+              "ratio", "peak RSS MiB", "passes");
+  std::printf("%-26s %10lld %10.2f %12.0f %8s %12s %7s\n", "create ceiling",
+              static_cast<long long>(n), *ceiling, ceiling_rate, "1.00", "-", "-");
+  for (const char* mode : {"velero", "no-managed-fields-patch"}) {
+    check(DeleteNamespaces(client, namespaces), "deleting namespaces");
+    Result<Json> run = RestoreInChild("w", std::string("r-") + mode, mode, concurrency, prefix);
+    check(run.status(), mode);
+    const int64_t created = (*run)["created"].get<int64_t>();
+    // The backup also holds the namespaces and the Endpoints and EndpointSlices that carry
+    // their services' labels; all of them are restored.
+    const int64_t in_backup =
+        backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
+    if (created != in_backup) {
+      std::fprintf(stderr, "restore_bench: %s restored %lld objects, the backup has %lld\n", mode,
+                   static_cast<long long>(created), static_cast<long long>(in_backup));
+      return 1;
+    }
+    const double seconds = (*run)["seconds"].get<double>();
+    const double rate = static_cast<double>(created) / seconds;
+    (*run)["objects_per_s"] = rate;
+    (*run)["ratio_to_ceiling"] = rate / ceiling_rate;
+    (*run)["concurrency"] = concurrency;
+    result[std::string("restore_") + mode] = *run;
+    std::printf("%-26s %10lld %10.2f %12.0f %8.2f %12.1f %7d\n",
+                (std::string("restore (") + mode + ")").c_str(), static_cast<long long>(created),
+                seconds, rate, rate / ceiling_rate,
+                static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0,
+                (*run)["passes"].get<int>());
+  }
+  check(DeleteNamespaces(client, namespaces), "cleaning up");
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace arca::restore
+
+int main(int argc, char** argv) { return arca::restore::Main(argc, argv); }
