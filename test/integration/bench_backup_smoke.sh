@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs `bench/run backup` once with a small N against the test environment, so the benchmark does
 # not rot. Checks that it finishes and that its last line is the JSON summary in which the
-# ceiling listed every object and both backups (filesystem, MinIO) took every object and its
-# namespace; never judges the figures. Usage: bench_backup_smoke.sh BUILD_DIR
+# ceiling listed every object and both backups (filesystem, MinIO) took at least every object and
+# its namespace (the cluster adds labelled EndpointSlices); never judges the figures.
+# Usage: bench_backup_smoke.sh BUILD_DIR
 set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$(ARCA_BUILD_DIR=$1 "$here/with-testenv.sh" "$here/../../bench/run" backup --n 200)
@@ -16,5 +17,5 @@ assert sorted(runs) == ["arca-backup-fs", "arca-backup-minio", "list-ceiling"], 
 assert runs["list-ceiling"]["objects"] == 200, runs
 for name in ("arca-backup-fs", "arca-backup-minio"):
     r = runs[name]
-    assert r["objects"] == 202 and r["seconds"] > 0 and r["peak_rss_kib"] > 0, (name, r)
+    assert r["objects"] >= 202 and r["seconds"] > 0 and r["peak_rss_kib"] > 0, (name, r)
 '
