@@ -2,7 +2,7 @@
 // the same objects, in one run.
 //
 //   1. W(N): N objects in max(1, N/100) namespaces, per hundred: 45 ConfigMaps and 45 Secrets of
-//      1-4 KiB of data, 4 Deployments (0 replicas), 3 Services and 3 ServiceAccounts.
+//      1-4 KiB of data, 4 Deployments (0 replicas), 3 headless Services and 3 ServiceAccounts.
 //   2. Ceiling: the namespaces are made (not timed), then the N objects are created as fast as
 //      Arca's client allows: `--ceiling-threads` requests in flight, no client-side rate limit,
 //      no transformation. objects/s = N / wall time.
@@ -133,7 +133,9 @@ std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t name
     obj = {{"apiVersion", "v1"},
            {"kind", "Service"},
            {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
-           {"spec", {{"selector", {{"app", name}}}, {"ports", {{{"port", 80}}}}}}};
+           // Headless: the test environment's service IP range is small (a few hundred).
+           {"spec",
+            {{"clusterIP", "None"}, {"selector", {{"app", name}}}, {"ports", {{{"port", 80}}}}}}};
     return {Ref("", "services", ns), obj.dump()};
   }
   obj = {{"apiVersion", "v1"},

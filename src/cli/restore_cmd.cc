@@ -38,6 +38,7 @@ struct CreateFlags {
   bool preserve_nodeports = false;
   std::string output;
   int concurrency = restore::RestoreOptions{}.concurrency;
+  bool restore_managed_fields = true;
 };
 
 std::string Trim(std::string s) {
@@ -221,6 +222,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   }
   restore::RestoreOptions options;
   options.concurrency = std::max(1, f.concurrency);
+  options.restore_managed_fields = f.restore_managed_fields;
   restore::RestoreEngine engine((*conn)->client(), store.get(), clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
   CliObserver observer(progress);
@@ -320,6 +322,11 @@ void AddRestoreCommands(CLI::App& app, CommandContext& ctx) {
                    "Keep the node ports of services even when they were assigned automatically");
   create->add_option("-o,--output", f.output, "Print the Restore as json instead of running it");
   create->add_option("--concurrency", f.concurrency, "Creates in flight at most")
+      ->capture_default_str();
+  create
+      ->add_option("--restore-managed-fields", f.restore_managed_fields,
+                   "Patch metadata.managedFields back to the backed-up value after each create, as "
+                   "Velero does (one more request per object; false: the restore owns the fields)")
       ->capture_default_str();
   create->callback([&ctx, flags] { RunCreate(ctx, *flags); });
 }
