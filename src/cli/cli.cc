@@ -11,6 +11,7 @@
 #include "cli/completion_cmd.h"
 #include "cli/install_cmd.h"
 #include "cli/restore_cmd.h"
+#include "cli/server_cmd.h"
 #include "cli/version.h"
 #include "common/build_info.h"
 
@@ -29,6 +30,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   AddBackupCommands(app, ctx);
   AddRestoreCommands(app, ctx);
   AddInstallCommands(app, ctx);
+  AddServerCommands(app, ctx);
   AddCompletionCommand(app, ctx);
 
   if (args.size() > 1 && args[1] == "__complete") {  // the completion scripts' callback
