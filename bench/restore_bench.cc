@@ -8,9 +8,9 @@
 //      no transformation. objects/s = N / wall time.
 //   3. Backup: Arca's backup engine writes the namespaces to MinIO (not timed).
 //   4. For each restore mode, the namespaces are deleted and waited for, then a child process
-//      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS
-//      (getrusage of the child) is the restore's own. objects/s = objects created / wall time of
-//      the restore (discovery, tarball passes, namespace creation and result upload included).
+//      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS (VmHWM,
+//      read by the child at its end) is the restore's own. objects/s = objects created / wall time
+//      of the restore (discovery, tarball passes, namespace creation and result upload included).
 //      Modes: "velero" (the default, Velero's semantics: each create is followed by the merge
 //      patch that puts metadata.managedFields back) and "no-managed-fields-patch" (one create per
 //      object, what the ceiling does).
@@ -44,6 +44,7 @@
 #include "objstore/location.h"
 #include "objstore/s3_config.h"
 #include "restore/engine.h"
+#include "support/peak_rss.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
 
@@ -261,7 +262,8 @@ Result<Json> RestoreInChild(const std::string& backup, const std::string& restor
   if (j.is_discarded()) {
     return InternalError("the restore child printed no JSON: " + output);
   }
-  j["peak_rss_kib"] = usage.ru_maxrss;
+  j["peak_rss_kib"] = j["own_peak_rss_kib"];
+  j["ru_maxrss_kib"] = usage.ru_maxrss;
   j["process_seconds"] = wall;
   return j;
 }
@@ -285,7 +287,10 @@ int Child(const std::string& backup, const std::string& restore_name, const std:
   const auto start = std::chrono::steady_clock::now();
   RestoreOutcome out = engine.Run(r);
   const double seconds = Since(start);
+  // VmHWM of this process's own memory (ru_maxrss would include the parent's, which it shared
+  // until exec).
   Json j = {{"phase", out.restore.status.phase},
+            {"own_peak_rss_kib", test_support::PeakRssKiB()},
             {"seconds", seconds},
             {"created", out.created},
             {"failed", out.failed},

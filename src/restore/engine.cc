@@ -377,7 +377,7 @@ class RestoreRun {
   std::vector<std::string> crds_to_wait_;
   std::set<std::string> ensured_namespaces_;
   std::map<std::string, std::vector<std::string>> service_accounts_;
-  std::mutex namespace_mu_;  // serializes namespace creation
+  std::map<std::string, std::unique_ptr<std::mutex>> namespace_locks_;  // guarded by mu_
   std::atomic<int64_t> processed_{0};
   std::mutex progress_mu_;
   std::unique_ptr<WorkPool<Task>> pool_;
@@ -746,7 +746,17 @@ Status RestoreRun::EnsureNamespace(const std::string& target, const std::string&
       return OkStatus();
     }
   }
-  const std::lock_guard<std::mutex> ns_lock(namespace_mu_);
+  // One creation per namespace at a time; different namespaces in parallel.
+  std::mutex* ns_mu = nullptr;
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    std::unique_ptr<std::mutex>& m = namespace_locks_[target];
+    if (!m) {
+      m = std::make_unique<std::mutex>();
+    }
+    ns_mu = m.get();
+  }
+  const std::lock_guard<std::mutex> ns_lock(*ns_mu);
   {
     const std::lock_guard<std::mutex> lock(mu_);
     if (ensured_namespaces_.count(target) != 0) {

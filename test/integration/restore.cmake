@@ -19,6 +19,7 @@ arca_integration_test(NAME restore.cli
 # The restore benchmark's driver (bench/restore runs it; it is not a test), and its smoke test.
 add_executable(restore_bench ${PROJECT_SOURCE_DIR}/bench/restore_bench.cc)
 target_link_libraries(restore_bench PRIVATE arca::restore arca::backup arca::kube arca::objstore)
+target_include_directories(restore_bench PRIVATE ${PROJECT_SOURCE_DIR}/test)
 arca_copts(restore_bench)
 arca_integration_test(NAME bench.restore_smoke
                       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_restore_smoke.sh
