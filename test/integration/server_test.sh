@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# A real `arca server` process against the test environment. Each case is one ctest test:
+# `server_test.sh ARCA_BINARY CASE`. Every case installs the CRDs (idempotent), works in a
+# namespace of its own and stops the servers it started.
+set -Eeuo pipefail
+
+arca=$1
+case_name=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+eval "$("$here/../testenv/testenv" env)"
+. "$here/lib.sh"
+
+work=$(mktemp -d)
+ns="it-server-$$-$RANDOM"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$arca" install --crds-only >"$work/install.out" 2>&1 || fail "install --crds-only: $(cat "$work/install.out")"
+kubectl create namespace "$ns" >/dev/null
+eventually 30 kubectl get serverstatusrequests.velero.io -n "$ns" || fail "the CRDs are not served"
+
+# start_server NAME [ARGS...]: runs `arca server` in the namespace with its log in $work/NAME.log,
+# waits until it serves metrics, and sets port_NAME and pid_NAME.
+start_server() {
+  local name=$1
+  shift
+  "$arca" server -n "$ns" --metrics-address 127.0.0.1:0 "$@" >"$work/$name.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  # Text (msg="Serving metrics ... port=N) or JSON ("msg":"Serving metrics ...","port":"N").
+  eventually 20 grep -qE 'msg"?[=:]"Serving metrics' "$work/$name.log" ||
+    fail "server $name did not start: $(cat "$work/$name.log")"
+  local port
+  port=$(grep -E 'msg"?[=:]"Serving metrics' "$work/$name.log" | head -1 |
+    grep -oE '(port=|"port":")[0-9]+' | grep -oE '[0-9]+')
+  printf -v "port_$name" '%s' "$port"
+  printf -v "pid_$name" '%s' "$pid"
+}
+
+jsonpath() { kubectl get -n "$ns" "$1" "$2" -o "jsonpath=$3" 2>/dev/null; }
+has_value() { [ "$(jsonpath "$1" "$2" "$3")" = "$4" ]; }
+gone() { ! kubectl get -n "$ns" "$1" "$2" >/dev/null 2>&1; }
+s3() { aws --endpoint-url "$AWS_ENDPOINT_URL" s3 "$@"; }
+
+# The credentials Secret and a BSL on MinIO: make_minio_bsl NAME BUCKET PREFIX [ACCESS_MODE].
+make_minio_bsl() {
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: cloud-credentials}
+stringData:
+  cloud: |
+    [default]
+    aws_access_key_id=$AWS_ACCESS_KEY_ID
+    aws_secret_access_key=$AWS_SECRET_ACCESS_KEY
+---
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: $1}
+spec:
+  provider: aws
+  accessMode: ${4:-ReadWrite}
+  objectStorage: {bucket: $2, prefix: $3}
+  credential: {name: cloud-credentials, key: cloud}
+  config: {region: us-east-1, s3Url: "$AWS_ENDPOINT_URL", s3ForcePathStyle: "true"}
+YAML
+}
+
+# ServerStatusRequests get phase Processed and the server's version.
+case_ssr_processed() {
+  start_server a
+  kubectl apply -n "$ns" -f - >/dev/null <<'YAML'
+apiVersion: velero.io/v1
+kind: ServerStatusRequest
+metadata: {name: s1}
+YAML
+  eventually 20 has_value serverstatusrequest s1 '{.status.phase}' Processed ||
+    fail "the request was not processed: $(kubectl get ssr -n "$ns" s1 -o yaml)"
+  version=$(jsonpath serverstatusrequest s1 '{.status.serverVersion}')
+  expected=$("$arca" version | sed -n 's/.*Version: //p' | head -1)
+  [ "$version" = "$expected" ] || fail "serverVersion '$version', expected '$expected'"
+  [ -n "$(jsonpath serverstatusrequest s1 '{.status.processedTimestamp}')" ] ||
+    fail "no processedTimestamp"
+}
+
+# A location on MinIO is Available; a missing bucket is Unavailable with the reason, and a
+# filesystem location with a foreign top-level directory too.
+case_bsl_validation() {
+  make_minio_bsl minio "$S3_BUCKET" "$ns"
+  make_minio_bsl wrong "no-such-bucket-$RANDOM" ""
+  mkdir -p "$work/fs/bk/backups" "$work/fs/bad/junk"
+  echo x >"$work/fs/bad/junk/file"  # an empty directory is no prefix, as in S3
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: fs}
+spec: {provider: filesystem, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: fs-bad}
+spec: {provider: filesystem, objectStorage: {bucket: bad}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: gcp}
+spec: {provider: gcp, objectStorage: {bucket: b}}
+YAML
+  start_server a --store-validation-frequency 1m
+  eventually 20 has_value bsl minio '{.status.phase}' Available ||
+    fail "minio is not Available: $(kubectl get bsl -n "$ns" minio -o yaml)"
+  eventually 20 has_value bsl fs '{.status.phase}' Available || fail "fs is not Available"
+  eventually 20 has_value bsl wrong '{.status.phase}' Unavailable || fail "wrong is not Unavailable"
+  msg=$(jsonpath bsl wrong '{.status.message}')
+  case "$msg" in
+    *'BackupStorageLocation "wrong" is unavailable'*no-such-bucket*'not found'*) ;;
+    *) fail "unhelpful message: $msg" ;;
+  esac
+  case "$msg" in *"$AWS_SECRET_ACCESS_KEY"*) fail "the message holds the secret key" ;; esac
+  eventually 20 has_value bsl fs-bad '{.status.phase}' Unavailable || fail "fs-bad is not Unavailable"
+  [[ "$(jsonpath bsl fs-bad '{.status.message}')" == *"invalid top-level directories: [junk]"* ]] ||
+    fail "fs-bad message: $(jsonpath bsl fs-bad '{.status.message}')"
+  eventually 20 has_value bsl gcp '{.status.phase}' Unavailable || fail "gcp is not Unavailable"
+  [[ "$(jsonpath bsl gcp '{.status.message}')" == *'provider "gcp" is not supported'* ]] ||
+    fail "gcp message: $(jsonpath bsl gcp '{.status.message}')"
+  [ -n "$(jsonpath bsl minio '{.status.lastValidationTime}')" ] || fail "no lastValidationTime"
+  # Validated once per frequency, not in a loop on its own status writes.
+  sleep 3
+  n=$(grep -c 'unavailable' "$work/a.log" || true)
+  [ "$n" -le 6 ] || fail "locations were validated $n times in a few seconds"
+}
+
+# A DownloadRequest gets a URL that curl fetches: pre-signed for MinIO, file:// for a directory.
+case_download_request() {
+  make_minio_bsl minio "$S3_BUCKET" "$ns"
+  echo "the log of b1 $RANDOM" >"$work/log"
+  s3 cp --quiet "$work/log" "s3://$S3_BUCKET/$ns/backups/b1/b1-logs.gz"
+  mkdir -p "$work/fs/bk/backups/b2"
+  echo "tarball of b2" >"$work/fs/bk/backups/b2/b2.tar.gz"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: fs}
+spec: {provider: filesystem, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b1}
+spec: {storageLocation: minio}
+status: {phase: Completed}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b2}
+spec: {storageLocation: fs}
+status: {phase: Completed}
+---
+apiVersion: velero.io/v1
+kind: DownloadRequest
+metadata: {name: d1}
+spec: {target: {kind: BackupLog, name: b1}}
+---
+apiVersion: velero.io/v1
+kind: DownloadRequest
+metadata: {name: d2}
+spec: {target: {kind: BackupContents, name: b2}}
+YAML
+  start_server a
+  eventually 20 has_value downloadrequest d1 '{.status.phase}' Processed ||
+    fail "d1 not processed: $(cat "$work/a.log")"
+  url=$(jsonpath downloadrequest d1 '{.status.downloadURL}')
+  [[ "$url" == http*X-Amz-Signature=* ]] || fail "not a pre-signed URL: $url"
+  curl -fsS "$url" -o "$work/got" || fail "curl could not fetch $url"
+  cmp -s "$work/got" "$work/log" || fail "the URL served other bytes"
+  [ -n "$(jsonpath downloadrequest d1 '{.status.expiration}')" ] || fail "no expiration"
+  eventually 20 has_value downloadrequest d2 '{.status.phase}' Processed || fail "d2 not processed"
+  url=$(jsonpath downloadrequest d2 '{.status.downloadURL}')
+  [[ "$url" == file://* ]] || fail "not a file URL: $url"
+  curl -fsS "$url" -o "$work/got2" || fail "curl could not fetch $url"
+  cmp -s "$work/got2" "$work/fs/bk/backups/b2/b2.tar.gz" || fail "the file URL served other bytes"
+}
+
+# A DeleteBackupRequest removes the backup's data, its restores (data and CR) and the Backup; on
+# a ReadOnly location it is refused with Velero's message and nothing is touched.
+case_delete_backup_request() {
+  make_minio_bsl minio "$S3_BUCKET" "$ns"
+  make_minio_bsl ro "$S3_BUCKET" "$ns" ReadOnly
+  for key in backups/b1/velero-backup.json backups/b1/b1.tar.gz restores/r1/restore-r1-logs.gz \
+    backups/b2/velero-backup.json; do
+    echo "$key" | s3 cp --quiet - "s3://$S3_BUCKET/$ns/$key"
+  done
+  kubectl apply -n "$ns" -f - >/dev/null <<'YAML'
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b1}
+spec: {storageLocation: minio}
+status: {phase: Completed}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b2}
+spec: {storageLocation: ro}
+status: {phase: Completed}
+---
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r1}
+spec: {backupName: b1}
+YAML
+  start_server a
+  eventually 20 has_value bsl minio '{.status.phase}' Available || fail "minio not Available"
+  eventually 20 has_value bsl ro '{.status.phase}' Available || fail "ro not Available"
+  kubectl apply -n "$ns" -f - >/dev/null <<'YAML'
+apiVersion: velero.io/v1
+kind: DeleteBackupRequest
+metadata: {name: del-b1, labels: {velero.io/backup-name: b1}}
+spec: {backupName: b1}
+---
+apiVersion: velero.io/v1
+kind: DeleteBackupRequest
+metadata: {name: del-b2}
+spec: {backupName: b2}
+YAML
+  eventually 30 gone backup b1 || fail "backup b1 still exists: $(cat "$work/a.log")"
+  eventually 10 gone restore r1 || fail "restore r1 still exists"
+  eventually 10 gone deletebackuprequest del-b1 || fail "the processed request was not removed"
+  listing=$(s3 ls --recursive "s3://$S3_BUCKET/$ns/")
+  [[ "$listing" != *backups/b1/* ]] || fail "backups/b1 is still stored: $listing"
+  [[ "$listing" != *restores/r1/* ]] || fail "restores/r1 is still stored: $listing"
+  [[ "$listing" == *backups/b2/velero-backup.json* ]] || fail "b2's data went too: $listing"
+  eventually 20 has_value deletebackuprequest del-b2 '{.status.phase}' Processed ||
+    fail "del-b2 not processed"
+  [ "$(jsonpath deletebackuprequest del-b2 '{.status.errors[0]}')" = \
+    "cannot delete backup because backup storage location ro is currently in read-only mode" ] ||
+    fail "del-b2 errors: $(jsonpath deletebackuprequest del-b2 '{.status.errors}')"
+  kubectl get -n "$ns" backup b2 >/dev/null || fail "b2 was deleted from a ReadOnly location"
+}
+
+# Two servers: one holds the Lease and acts, the other waits; when the leader stops it releases
+# the Lease and the other takes over.
+case_leader_election() {
+  start_server a
+  eventually 20 grep -q 'msg="Acquired the leader lease"' "$work/a.log" || fail "a did not lead"
+  start_server b
+  eventually 10 grep -q 'msg="Attempting to acquire' "$work/b.log" || fail "b did not campaign"
+  id_a=$(sed -n 's/.*msg="Starting arca server".* identity=\([^ ]*\).*/\1/p' "$work/a.log")
+  [ "$(jsonpath lease arca-server '{.spec.holderIdentity}')" = "$id_a" ] ||
+    fail "the Lease is not held by a"
+  for i in 1 2 3; do
+    printf 'apiVersion: velero.io/v1\nkind: ServerStatusRequest\nmetadata: {name: s%s}\n' "$i" |
+      kubectl apply -n "$ns" -f - >/dev/null
+  done
+  for i in 1 2 3; do
+    eventually 20 has_value serverstatusrequest "s$i" '{.status.phase}' Processed ||
+      fail "s$i not processed"
+  done
+  [ "$(grep -c 'msg="Processed server status request"' "$work/a.log")" = 3 ] ||
+    fail "the leader did not process the requests"
+  ! grep -q 'Processed server status request\|Starting controller' "$work/b.log" ||
+    fail "the follower acted: $(cat "$work/b.log")"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port_a/readyz")" = 200 ] ||
+    fail "the leader is not ready"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port_b/readyz")" = 503 ] ||
+    fail "the follower says it is ready"
+  [ "$(curl -s "127.0.0.1:$port_b/healthz")" = ok ] || fail "the follower is not healthy"
+
+  kill -TERM "$pid_a"
+  wait "$pid_a" || fail "a did not exit 0 on SIGTERM: $(tail -5 "$work/a.log")"
+  eventually 10 grep -q 'msg="Acquired the leader lease"' "$work/b.log" ||
+    fail "b did not take over: $(cat "$work/b.log")"
+  printf 'apiVersion: velero.io/v1\nkind: ServerStatusRequest\nmetadata: {name: s4}\n' |
+    kubectl apply -n "$ns" -f - >/dev/null
+  eventually 20 has_value serverstatusrequest s4 '{.status.phase}' Processed ||
+    fail "the new leader does not act"
+  grep -q 'Processed server status request.* name=s4' "$work/b.log" || fail "b did not process s4"
+}
+
+# /metrics has Velero's names and follows the locations; /healthz answers; JSON logs parse; bad
+# flags are refused with a reason.
+case_metrics_and_flags() {
+  make_minio_bsl minio "$S3_BUCKET" "$ns"
+  make_minio_bsl wrong "no-such-bucket-$RANDOM" ""
+  start_server a --log-format json
+  eventually 20 has_value bsl wrong '{.status.phase}' Unavailable || fail "wrong not validated"
+  eventually 20 has_value bsl minio '{.status.phase}' Available || fail "minio not validated"
+  curl -fsS "127.0.0.1:$port_a/metrics" >"$work/metrics" || fail "no /metrics"
+  for line in 'velero_backup_location_status_gauge{backup_location_name="minio"} 1' \
+    'velero_backup_location_status_gauge{backup_location_name="wrong"} 0' \
+    'velero_backup_attempt_total{schedule=""} 0' 'velero_backup_success_total{schedule=""} 0' \
+    'velero_restore_attempt_total{schedule=""} 0' '# TYPE velero_backup_duration_seconds histogram' \
+    'velero_backup_total 0'; do
+    grep -qF "$line" "$work/metrics" || fail "/metrics lacks '$line': $(cat "$work/metrics")"
+  done
+  [ "$(curl -fsS "127.0.0.1:$port_a/healthz")" = ok ] || fail "/healthz"
+  python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no log lines"
+for l in lines:
+    e = json.loads(l)
+    assert {"level", "msg", "time"} <= e.keys(), l
+' "$work/a.log" || fail "the JSON log does not parse: $(head -3 "$work/a.log")"
+
+  if "$arca" server -n "$ns" --log-format yaml >"$work/bad" 2>&1; then fail "--log-format yaml accepted"; fi
+  grep -q 'use text or json' "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+  if "$arca" server -n "$ns" --disable-controllers bogus >"$work/bad" 2>&1; then
+    fail "--disable-controllers bogus accepted"
+  fi
+  grep -q 'unknown controller "bogus"; valid names' "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+  if "$arca" server -n "$ns" --metrics-address "127.0.0.1:$port_a" >"$work/bad" 2>&1; then
+    fail "a busy metrics port was accepted"
+  fi
+  grep -q 'Address already in use' "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+}
+
+"case_$case_name"
+echo "PASS: $case_name"
