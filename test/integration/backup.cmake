@@ -3,7 +3,7 @@
 foreach(case namespace_with_related_items pod_pulls_in_pvc_and_pv label_selector_whole_cluster
              or_selector_and_globs scoped_filters_and_exclusions
              same_backup_to_filesystem_and_minio forbidden_resource_is_partially_failed
-             cli_get_describe_and_refusals)
+             cli_get_describe_and_refusals go_reader_reads_the_backup)
   arca_integration_test(NAME backup.${case}
                         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backup_test.sh $<TARGET_FILE:arca>
                                 ${case})

@@ -435,6 +435,18 @@ case_cli_get_describe_and_refusals() {
     fail "validation reasons missing: $(cat "$work/out")"
 }
 
+case_go_reader_reads_the_backup() {
+  # Velero reads tarballs with Go's archive/tar over compress/gzip: so must it read Arca's.
+  seed
+  create gocompat --storage "$store" --include-namespaces "$A"
+  (cd "$here/../compat/go_tar" && GOTOOLCHAIN=local go build -o "$work/gotar" .)
+  local tarball=$work/store/backups/gocompat/gocompat.tar.gz
+  "$work/gotar" read "$tarball" >"$work/go-read.txt" || fail "Go's reader refused the tarball"
+  diff <(cut -f1 "$work/go-read.txt") <(tar tzf "$tarball") >&2 ||
+    fail "Go's reader and GNU tar list different entries"
+  [ "$(wc -l <"$work/go-read.txt")" -gt 20 ] || fail "too few entries: $(cat "$work/go-read.txt")"
+}
+
 declare -F "case_$case_name" >/dev/null || {
   echo "unknown case $case_name; cases: $(declare -F | sed -n 's/.*case_//p' | tr '\n' ' ')" >&2
   exit 2
