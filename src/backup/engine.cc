@@ -243,7 +243,7 @@ class BackupRun {
 
  private:
   // Steps.
-  Status Prepare();
+  void Prepare();
   Status ListNamespaces();
   Status PlanBackup();
   Status WriteTarball();
@@ -398,7 +398,7 @@ void BackupRun::FailWith(const Status& why) {
       .IgnoreError();
 }
 
-Status BackupRun::Prepare() {
+void BackupRun::Prepare() {
   start_ = clock_.Now();
   api::BackupStatus& st = backup_.status;
   st = api::BackupStatus{};
@@ -426,7 +426,6 @@ Status BackupRun::Prepare() {
   }
   backup_.metadata.labels["velero.io/storage-location"] =
       api::GetValidName(backup_.spec.storage_location);
-  return OkStatus();
 }
 
 Status BackupRun::ListNamespaces() {
@@ -603,8 +602,9 @@ Status BackupRun::WriteItem(ItemRef ref, std::string json) {
   } else if (core && ref.resource == "serviceaccounts") {
     service_accounts_.insert(ItemHash("", ref.ns, ref.name));
   }
-  if (!ref.group.empty() && ref.group.find('.') != std::string::npos &&
-      !ref.group.ends_with(".k8s.io")) {
+  // Custom resources live in groups with a dot; built-in groups with one
+  // (rbac.authorization.k8s.io) cost one GET of a CRD that does not exist, at the end.
+  if (ref.group.find('.') != std::string::npos) {
     custom_group_resources_.insert(gr);
   }
   if (!ref.ns.empty()) {
@@ -1013,8 +1013,7 @@ Status BackupRun::WriteTarball() {
     s = contents_->Finish();
   }
   if (!s.ok()) {
-    // A failed write is usually the store's error coming back through the pipe; report the
-    // store's own status when it has one.
+    // A failed write is usually the store's error coming back through the pipe.
     Status why = upload.Abort(s);
     return why.WithContext("writing " + archive::BackupTarballKey(name_) + " to " +
                            store_.Describe());
@@ -1031,7 +1030,7 @@ api::Backup BackupRun::Run() {
     backup_.status.validation_errors = std::move(invalid);
     return backup_;
   }
-  Prepare().IgnoreError();
+  Prepare();
   backup_.status.phase = api::backup_phase::kInProgress;
   Log(LogLevel::kInfo, "Starting backup");
 
