@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "controller/backup_controller.h"
 #include "controller/backup_deletion.h"
 #include "controller/download_request.h"
 #include "controller/http_server.h"
@@ -92,6 +93,11 @@ void Server::StartControllers() {
   add("download-request", "downloadrequests",
       std::make_unique<DownloadRequestReconciler>(client_, ns, clock_, log_, stores_), 2,
       std::chrono::minutes(1));
+  backup::BackupEngineOptions engine;
+  engine.default_ttl = options_.default_backup_ttl;
+  add("backup", "backups",
+      std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine), 1,
+      std::chrono::minutes(5));
   add("backup-deletion", "deletebackuprequests",
       std::make_unique<BackupDeletionReconciler>(client_, ns, clock_, log_, stores_, metrics_), 2,
       std::chrono::hours(1));

@@ -7,6 +7,7 @@
 //   backup-storage-location  BSL validation (controller/storage_location.h)
 //   download-request       DownloadRequests (controller/download_request.h)
 //   backup-deletion        DeleteBackupRequests (controller/backup_deletion.h)
+//   backup                 Backups through the backup engine (controller/backup_controller.h)
 // and refreshes velero_backup_total / velero_restore_total every minute. /readyz answers 200 once
 // this process leads and its controllers' informers have synced, 503 before (a follower is
 // healthy but not ready); /healthz answers 200 while the process runs.

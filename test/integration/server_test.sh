@@ -319,5 +319,71 @@ for l in lines:
   grep -q 'Address already in use' "$work/bad" || fail "unclear error: $(cat "$work/bad")"
 }
 
+# Backups through the server: one Completed with its files in the location and the metrics
+# counted; one with a missing location ends FailedValidation with the reason; one left
+# InProgress by a killed server is marked Failed with a reason when a server starts.
+case_backup_lifecycle() {
+  app="$ns-app"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  kubectl create configmap -n "$app" c1 --from-literal=k=v >/dev/null
+  kubectl create configmap -n "$app" c2 --from-literal=k=v >/dev/null
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: killed}
+spec: {includedNamespaces: [$app]}
+status: {phase: InProgress, startTimestamp: "2026-01-01T00:00:00Z"}
+YAML
+  start_server a
+  eventually 20 has_value backup killed '{.status.phase}' Failed ||
+    fail "the orphaned backup is not Failed: $(kubectl get backup -n "$ns" killed -o yaml)"
+  [[ "$(jsonpath backup killed '{.status.failureReason}')" == *"server stopped while this backup was in progress"* ]] ||
+    fail "no reason for the orphan: $(jsonpath backup killed '{.status.failureReason}')"
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b1}
+spec: {includedNamespaces: [$app], ttl: 1h0m0s}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b2}
+spec: {includedNamespaces: [$app], storageLocation: nowhere}
+YAML
+  eventually 60 has_value backup b1 '{.status.phase}' Completed ||
+    fail "b1 did not complete: $(kubectl get backup -n "$ns" b1 -o yaml; cat "$work/a.log")"
+  [ "$(jsonpath backup b1 '{.spec.storageLocation}')" = default ] || fail "storageLocation not set"
+  [ "$(jsonpath backup b1 '{.metadata.labels.velero\.io/storage-location}')" = default ] ||
+    fail "no storage-location label"
+  [ -n "$(jsonpath backup b1 '{.metadata.annotations.velero\.io/source-cluster-k8s-gitversion}')" ] ||
+    fail "no source-cluster annotation"
+  [ -n "$(jsonpath backup b1 '{.status.expiration}')" ] || fail "no expiration"
+  [ "$(jsonpath backup b1 '{.status.progress.itemsBackedUp}')" -ge 3 ] ||
+    fail "progress: $(jsonpath backup b1 '{.status.progress}')"
+  for f in velero-backup.json b1.tar.gz b1-logs.gz b1-resource-list.json.gz; do
+    [ -s "$work/fs/bk/backups/b1/$f" ] || fail "backups/b1/$f is missing"
+  done
+  entries=$(tar -tzf "$work/fs/bk/backups/b1/b1.tar.gz")  # not piped into grep -q (SIGPIPE)
+  [[ "$entries" == *"resources/configmaps/namespaces/$app/c2.json"* ]] ||
+    fail "the tarball lacks c2: $entries"
+  eventually 20 has_value backup b2 '{.status.phase}' FailedValidation || fail "b2 not FailedValidation"
+  [[ "$(jsonpath backup b2 '{.status.validationErrors[0]}')" == *nowhere*"needs to be created"* ]] ||
+    fail "b2 reason: $(jsonpath backup b2 '{.status.validationErrors}')"
+  curl -fsS "127.0.0.1:$port_a/metrics" >"$work/metrics"
+  for line in 'velero_backup_attempt_total{schedule=""} 1' 'velero_backup_success_total{schedule=""} 1' \
+    'velero_backup_validation_failure_total{schedule=""} 1' 'velero_backup_failure_total{schedule=""} 1' \
+    'velero_backup_duration_seconds_count{schedule=""} 1'; do
+    grep -qF "$line" "$work/metrics" || fail "/metrics lacks '$line': $(grep velero_backup "$work/metrics")"
+  done
+}
+
 "case_$case_name"
 echo "PASS: $case_name"
