@@ -30,20 +30,68 @@ std::string WithTypeMeta(std::string_view item_json, std::string_view api_versio
 }
 
 void ResourceList::Add(const ItemRef& ref) {
-  std::string key = ref.ApiVersion() + "/" + ref.kind;
-  by_type_[key].push_back(ref.ns.empty() ? ref.name : ref.ns + "/" + ref.name);
+  std::string& entries = by_type_[ref.ApiVersion() + "/" + ref.kind];
+  if (!ref.ns.empty()) {
+    entries += ref.ns;
+    entries += '/';
+  }
+  entries += ref.name;
+  entries += '\0';
   ++count_;
 }
 
-nlohmann::json ResourceList::ToJson() const {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [key, names] : by_type_) {
-    std::vector<std::string> sorted = names;
-    std::sort(sorted.begin(), sorted.end());
-    j[key] = std::move(sorted);
+namespace {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
+    } else {
+      out += c;
+    }
   }
-  return j;
+  out += '"';
 }
+
+}  // namespace
+
+std::string ResourceList::ToJsonText() const {
+  std::string out = "{";
+  bool first_type = true;
+  for (const auto& [key, entries] : by_type_) {
+    std::vector<std::string_view> names;
+    for (size_t start = 0; start < entries.size();) {
+      size_t end = entries.find('\0', start);
+      names.emplace_back(entries.data() + start, end - start);
+      start = end + 1;
+    }
+    std::sort(names.begin(), names.end());
+    if (!first_type) {
+      out += ',';
+    }
+    first_type = false;
+    AppendJsonString(out, key);
+    out += ":[";
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i > 0) {
+        out += ',';
+      }
+      AppendJsonString(out, names[i]);
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
+}
+
+nlohmann::json ResourceList::ToJson() const { return nlohmann::json::parse(ToJsonText()); }
 
 void BackupResults::Add(Result& r, std::string_view ns, bool cluster, std::string message) {
   if (!ns.empty()) {

@@ -20,8 +20,8 @@
 //      thread), which de-duplicates, writes both tar entries and feeds the upload of
 //      backups/<name>/<name>.tar.gz through a bounded pipe. Memory does not grow with the
 //      number or size of objects, except for the de-duplication set (8 bytes per item: a 64-bit
-//      hash of resource, namespace and name) and the resource list (one "ns/name" per item),
-//      both of which Velero keeps too.
+//      hash of resource, namespace and name, in a hash set) and the resource list (one
+//      "ns/name" per item), both of which Velero keeps too.
 //   5. Related items as Velero's item actions add them, each at most once and subject to
 //      Velero's item-level checks (§4.3): a pod's PVCs and PriorityClass, a bound PVC's PV, the
 //      ClusterRoleBindings naming a backed-up ServiceAccount and their ClusterRoles, and the CRD
@@ -77,7 +77,7 @@ struct BackupEngineOptions {
   // Bytes buffered between the compressor and the upload.
   size_t pipe_bytes = size_t{4} << 20;
   // Bytes of items buffered between the lists and the writer (one item always fits).
-  size_t queue_bytes = size_t{8} << 20;
+  size_t queue_bytes = size_t{4} << 20;
   // Default retention when spec.ttl is unset (Velero's --default-backup-ttl).
   api::Duration default_ttl = std::chrono::hours(720);
   // Minimum time between two progress callbacks (the last one is always sent).
