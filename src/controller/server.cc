@@ -6,6 +6,7 @@
 #include "controller/backup_deletion.h"
 #include "controller/download_request.h"
 #include "controller/http_server.h"
+#include "controller/restore_controller.h"
 #include "controller/server_status.h"
 #include "controller/storage_location.h"
 
@@ -98,6 +99,10 @@ void Server::StartControllers() {
   add("backup", "backups",
       std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine), 1,
       std::chrono::minutes(5));
+  add("restore", "restores",
+      std::make_unique<RestoreReconciler>(client_, ns, clock_, log_, stores_, metrics_,
+                                          restore::RestoreOptions{}),
+      1, std::chrono::minutes(5));
   add("backup-deletion", "deletebackuprequests",
       std::make_unique<BackupDeletionReconciler>(client_, ns, clock_, log_, stores_, metrics_), 2,
       std::chrono::hours(1));

@@ -8,6 +8,7 @@
 //   download-request       DownloadRequests (controller/download_request.h)
 //   backup-deletion        DeleteBackupRequests (controller/backup_deletion.h)
 //   backup                 Backups through the backup engine (controller/backup_controller.h)
+//   restore                Restores through the restore engine (controller/restore_controller.h)
 // and refreshes velero_backup_total / velero_restore_total every minute. /readyz answers 200 once
 // this process leads and its controllers' informers have synced, 503 before (a follower is
 // healthy but not ready); /healthz answers 200 while the process runs.

@@ -385,5 +385,67 @@ YAML
   done
 }
 
+# Restores through the server: a backup restored as-is and into a new namespace, the files of
+# the restore written to the location and removed when the Restore is deleted; a restore of a
+# missing backup ends FailedValidation.
+case_restore_lifecycle() {
+  app="$ns-app"
+  copy="$ns-copy"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" "$copy" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  kubectl create configmap -n "$app" c1 --from-literal=k=v1 >/dev/null
+  kubectl create configmap -n "$app" c2 --from-literal=k=v2 >/dev/null
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+  start_server a
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  printf 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b1}\nspec: {includedNamespaces: [%s]}\n' \
+    "$app" | kubectl apply -n "$ns" -f - >/dev/null
+  eventually 60 has_value backup b1 '{.status.phase}' Completed || fail "b1 did not complete"
+  kubectl delete configmap -n "$app" c1 >/dev/null
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r1}
+spec: {backupName: b1}
+---
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r2}
+spec: {backupName: b1, namespaceMapping: {$app: $copy}}
+---
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r3}
+spec: {backupName: missing}
+YAML
+  eventually 60 has_value restore r1 '{.status.phase}' Completed ||
+    fail "r1 did not complete: $(kubectl get restore -n "$ns" r1 -o yaml; cat "$work/a.log")"
+  [ "$(kubectl get configmap -n "$app" c1 -o 'jsonpath={.data.k}')" = v1 ] || fail "c1 is not back"
+  eventually 60 has_value restore r2 '{.status.phase}' Completed || fail "r2 did not complete"
+  [ "$(kubectl get configmap -n "$copy" c2 -o 'jsonpath={.data.k}')" = v2 ] ||
+    fail "c2 is not in the mapped namespace"
+  eventually 20 has_value restore r3 '{.status.phase}' FailedValidation || fail "r3 not FailedValidation"
+  [ "$(jsonpath restore r3 '{.status.validationErrors[0]}')" = "backup missing not found" ] ||
+    fail "r3 reason: $(jsonpath restore r3 '{.status.validationErrors}')"
+  [ -s "$work/fs/bk/restores/r1/restore-r1-results.gz" ] || fail "no results file for r1"
+  [ "$(jsonpath restore r1 '{.metadata.finalizers[0]}')" = restores.velero.io/external-resources-finalizer ] ||
+    fail "r1 has no finalizer"
+  kubectl delete restore -n "$ns" r1 --wait=false >/dev/null
+  eventually 20 gone restore r1 || fail "r1 was not finalized"
+  [ ! -e "$work/fs/bk/restores/r1/restore-r1-results.gz" ] || fail "r1's files are still there"
+  [ -s "$work/fs/bk/restores/r2/restore-r2-results.gz" ] || fail "r2's files went too"
+  curl -fsS "127.0.0.1:$port_a/metrics" >"$work/metrics"
+  for line in 'velero_restore_attempt_total{schedule=""} 2' 'velero_restore_success_total{schedule=""} 2' \
+    'velero_restore_validation_failed_total{schedule=""} 1'; do
+    grep -qF "$line" "$work/metrics" || fail "/metrics lacks '$line': $(grep velero_restore "$work/metrics")"
+  done
+}
+
 "case_$case_name"
 echo "PASS: $case_name"
