@@ -1309,7 +1309,18 @@ void RestoreRun::Finalize(const std::string& phase) {
 
 RestoreOutcome RestoreRun::Execute(const TarballSource& source) {
   api::RestoreStatus& status = restore().status;
-  status.validation_errors = ValidateRestoreSpec(spec());
+  // The engine runs a backup: a scheduleName must have been resolved to spec.backupName first
+  // (Velero's controller then keeps both, so both may be set here).
+  api::RestoreSpec checked = spec();
+  if (!checked.backup_name.empty()) {
+    checked.schedule_name.clear();
+  }
+  status.validation_errors = ValidateRestoreSpec(checked);
+  if (checked.backup_name.empty() && !checked.schedule_name.empty()) {
+    status.validation_errors.push_back("spec.scheduleName \"" + checked.schedule_name +
+                                       "\" was not resolved to a backup; name the backup in "
+                                       "spec.backupName");
+  }
   if (restore().metadata.name.empty()) {
     status.validation_errors.push_back("the restore has no name (metadata.name)");
   }
@@ -1460,8 +1471,6 @@ std::vector<std::string> ValidateRestoreSpec(const api::RestoreSpec& spec) {
   if (spec.backup_name.empty() == spec.schedule_name.empty()) {
     errors.push_back(
         "Either a backup or schedule must be specified as a source for the restore, but not both");
-  } else if (!spec.schedule_name.empty()) {
-    errors.push_back("restoring from a schedule needs the server; name the backup instead");
   }
   std::vector<std::string> refused;
   for (const std::string& r : spec.included_resources) {

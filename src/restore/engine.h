@@ -128,7 +128,8 @@ class RestoreEngine {
   RestoreEngine(kube::Client& client, objstore::ObjectStore* store, Clock& clock,
                 RestoreOptions options = {});
 
-  // Runs `restore` (spec.backupName names the backup in `store`). Never fails as a call: every
+  // Runs `restore` (spec.backupName names the backup in `store`; a scheduleName must already be
+  // resolved to it, and may stay set beside it). Never fails as a call: every
   // problem ends up in the returned Restore's status (FailedValidation with validationErrors,
   // Failed with failureReason, PartiallyFailed with errors counted in the results).
   RestoreOutcome Run(api::Restore restore, RestoreObserver* observer = nullptr);

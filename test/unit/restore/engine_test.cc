@@ -495,6 +495,15 @@ TEST_F(RestoreEngineTest, ValidationFailuresNameTheProblem) {
                           HasSubstr("Invalid existingResourcePolicy: replace")));
   EXPECT_EQ(server_.Requests("POST"), 0);
 
+  // A schedule resolved to its backup keeps both names, as Velero's controller does.
+  api::Restore from_schedule = MakeRestore("b1", "r-sched");
+  from_schedule.spec.schedule_name = "nightly";
+  EXPECT_EQ(Run(from_schedule).restore.status.phase, "Completed");
+  api::Restore unresolved = MakeRestore("", "r-unresolved");
+  unresolved.spec.schedule_name = "nightly";
+  EXPECT_THAT(Run(unresolved).restore.status.validation_errors,
+              ElementsAre(HasSubstr("was not resolved to a backup")));
+
   RestoreOutcome missing = Run(MakeRestore("nope"));
   EXPECT_EQ(missing.restore.status.phase, "FailedValidation");
   EXPECT_THAT(missing.restore.status.validation_errors,
