@@ -129,11 +129,8 @@ Result<ReconcileResult> RestoreReconciler::Reconcile(const std::string& name) {
     errors.push_back(parsed.status().message());
   }
   api::Restore r = parsed.ok() ? std::move(*parsed) : api::Restore{};
-  if (parsed.ok()) {
-    errors = restore::ValidateRestoreSpec(r.spec);
-  }
-  if (errors.empty() && r.spec.backup_name.empty() && !r.spec.schedule_name.empty()) {
-    // The most recent Completed backup of the schedule.
+  if (parsed.ok() && r.spec.backup_name.empty() && !r.spec.schedule_name.empty()) {
+    // The most recent Completed backup of the schedule (by startTimestamp).
     std::string best_time;
     kube::ListOptions by_schedule;
     by_schedule.label_selector =
@@ -154,7 +151,14 @@ Result<ReconcileResult> RestoreReconciler::Reconcile(const std::string& name) {
         }));
     if (r.spec.backup_name.empty()) {
       errors.push_back("No backups found for schedule " + r.spec.schedule_name);
+    } else {
+      // The engine's checks take the chosen backup as the source.
+      api::RestoreSpec chosen = r.spec;
+      chosen.schedule_name.clear();
+      errors = restore::ValidateRestoreSpec(chosen);
     }
+  } else if (parsed.ok()) {
+    errors = restore::ValidateRestoreSpec(r.spec);
   }
   objstore::ObjectStorePtr store;
   if (errors.empty()) {
@@ -226,7 +230,12 @@ Result<ReconcileResult> RestoreReconciler::Reconcile(const std::string& name) {
   } progress(*this, ref);
 
   restore::RestoreEngine engine(client_, store.get(), clock_, engine_options_);
-  restore::RestoreOutcome out = engine.Run(r, &progress);
+  // The schedule is resolved: the engine, which refuses scheduleName without a server, gets the
+  // backup alone.
+  api::Restore for_engine = r;
+  for_engine.spec.schedule_name.clear();
+  restore::RestoreOutcome out = engine.Run(std::move(for_engine), &progress);
+  out.restore.spec.schedule_name = r.spec.schedule_name;
   nlohmann::json status = api::RestoreToJson(out.restore).value("status", nlohmann::json::object());
   Status finished = MergePatch(client_, ref, {{"status", status}});
   for (int attempt = 1; !finished.ok() && attempt < 5; ++attempt) {
