@@ -359,6 +359,8 @@ class RestoreRun {
   std::vector<IndexedItem> items_;
   std::vector<ItemState> state_;
   std::map<std::string, std::string> backed_up_namespaces_;  // name -> JSON
+  std::map<uint64_t, std::string> pv_names_;                 // ordinal of a PV -> its name
+  std::map<uint64_t, std::string> pvc_volumes_;              // ordinal of a bound PVC -> its volume
   std::string tarball_tag_;
   std::string format_version_;
 
@@ -449,6 +451,16 @@ Status RestoreRun::IndexPass(const TarballSource& source) {
         }
         if (is_namespace) {
           backed_up_namespaces_[item.path.name] = std::string(item.json);
+        }
+        // For Velero's PVC action: a bound claim brings its volume along (below, in Select).
+        if (item.path.group_resource == "persistentvolumes" && item.path.ns.empty()) {
+          pv_names_[items_.size()] = item.path.name;
+        } else if (item.path.group_resource == "persistentvolumeclaims") {
+          Json pvc = Json::parse(item.json, nullptr, false);
+          const std::string volume = StrAt(pvc, "spec", "volumeName");
+          if (!volume.empty() && StrAt(pvc, "status", "phase") == "Bound") {
+            pvc_volumes_[items_.size()] = volume;
+          }
         }
         if (has_selector) {
           Result<kube::ObjectMeta> meta = meta_parser.Parse(item.json);
@@ -559,6 +571,25 @@ Status RestoreRun::Select() {
       state_[i] = ItemState::kPending;
       ++remaining_[rank_of_[it.gr]];
       ++total_items_;
+    }
+  }
+  // Velero's velero.io/pvc action: the volume of a restored, bound claim is restored as an
+  // additional item, whatever the label selector and the namespace filter say; only
+  // includeClusterResources=false or an exclusion of persistentvolumes keeps it out.
+  if (s.include_cluster_resources.value_or(true) && !resources.IsExcluded("persistentvolumes")) {
+    std::set<std::string> wanted;
+    for (const auto& [ordinal, volume] : pvc_volumes_) {
+      if (state_[ordinal] == ItemState::kPending) {
+        wanted.insert(volume);
+      }
+    }
+    for (const auto& [ordinal, name] : pv_names_) {
+      if (state_[ordinal] == ItemState::kNotSelected && wanted.count(name) != 0) {
+        state_[ordinal] = ItemState::kPending;
+        ++remaining_[rank_of_[items_[ordinal].gr]];
+        ++total_items_;
+        log_.Info("restoring persistent volume " + Quote(name) + " with its claim");
+      }
     }
   }
   restore().status.progress =

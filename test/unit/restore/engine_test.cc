@@ -624,6 +624,35 @@ TEST_F(RestoreEngineTest, StatusManagedFieldsPodsJobsAndVolumes) {
               ElementsAre("ns1/done(skipped)", "ns1/running(created)"));
 }
 
+TEST_F(RestoreEngineTest, ABoundClaimBringsItsVolumeUnderANamespaceFilter) {
+  auto pv = [](const std::string& name) {
+    return MakeItem("", "v1", "persistentvolumes", "PersistentVolume", "", name,
+                    {{"spec", {{"persistentVolumeReclaimPolicy", "Retain"}}}});
+  };
+  std::vector<Item> items = {
+      NamespaceItem("ns1"), pv("pv-bound"), pv("pv-other"),
+      MakeItem("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", "ns1", "data",
+               {{"spec", {{"volumeName", "pv-bound"}}}, {"status", {{"phase", "Bound"}}}})};
+  StoreBackup("b1", items);
+  api::Restore r = MakeRestore("b1");
+  r.spec.included_namespaces = {"ns1"};  // cluster-scoped types are otherwise left out
+  RestoreOutcome out = Run(r);
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.restore.status.failure_reason;
+  EXPECT_THAT(server_.Names("", "persistentvolumes"), ElementsAre("pv-bound"));
+  EXPECT_EQ(server_.Object("", "persistentvolumeclaims", "ns1", "data")["spec"]["volumeName"],
+            "pv-bound");
+
+  FakeApiServer fresh(ARCA_TESTDATA_DIR);
+  kube::Client client(config_, fresh, creds_, clock_, client_options_);
+  RestoreEngine engine(client, &store_, clock_);
+  api::Restore no_cluster = MakeRestore("b1", "r2");
+  no_cluster.spec.included_namespaces = {"ns1"};
+  no_cluster.spec.include_cluster_resources = false;
+  EXPECT_EQ(engine.Run(no_cluster).restore.status.phase, "Completed");
+  EXPECT_THAT(fresh.Names("", "persistentvolumes"), IsEmpty());
+  EXPECT_THAT(fresh.Names("", "persistentvolumeclaims"), ElementsAre("ns1/data"));
+}
+
 TEST_F(RestoreEngineTest, TarballFileSourceAndNames) {
   const std::string path = ::testing::TempDir() + "/arca-restore-test.tar.gz";
   {
