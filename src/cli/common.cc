@@ -55,16 +55,25 @@ ProgressDisplay::ProgressDisplay(std::ostream& out, bool terminal, Clock& clock)
     : out_(out), terminal_(terminal), clock_(clock) {}
 
 void ProgressDisplay::Update(std::string_view what, int64_t done, int64_t total) {
+  what_ = std::string(what);
+  done_ = done;
+  total_ = total;
   const auto now = clock_.Now();
   const auto every = terminal_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
   if (drawn_ && now - last_ < every) {
+    pending_ = true;
     return;
   }
   last_ = now;
+  Draw();
+}
+
+void ProgressDisplay::Draw() {
   drawn_ = true;
-  std::string line = std::string(what) + " " + std::to_string(done);
-  if (total > 0) {
-    line += "/" + std::to_string(total) + " items (" + std::to_string(done * 100 / total) + "%)";
+  pending_ = false;
+  std::string line = what_ + " " + std::to_string(done_);
+  if (total_ > 0) {
+    line += "/" + std::to_string(total_) + " items (" + std::to_string(done_ * 100 / total_) + "%)";
   } else {
     line += " items";
   }
@@ -76,6 +85,9 @@ void ProgressDisplay::Update(std::string_view what, int64_t done, int64_t total)
 }
 
 void ProgressDisplay::Finish() {
+  if (pending_) {
+    Draw();
+  }
   if (terminal_ && drawn_) {
     out_ << "\n" << std::flush;
   }

@@ -59,15 +59,22 @@ class ProgressDisplay {
   ProgressDisplay(std::ostream& out, bool terminal, Clock& clock);
   // `total` <= 0 means not known yet.
   void Update(std::string_view what, int64_t done, int64_t total);
-  // Ends the line (terminal) so that what follows starts on a new one.
+  // Shows the last update if it was held back, and ends the line (terminal) so that what
+  // follows starts on a new one.
   void Finish();
 
  private:
+  void Draw();
+
   std::ostream& out_;
   const bool terminal_;
   Clock& clock_;
   std::chrono::system_clock::time_point last_{};
   bool drawn_ = false;
+  bool pending_ = false;  // an update not shown yet
+  std::string what_;
+  int64_t done_ = 0;
+  int64_t total_ = 0;
 };
 
 }  // namespace arca::cli

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/common.h"
 #include "cli/version.h"
+#include "common/clock.h"
 
 namespace arca::cli {
 namespace {
@@ -92,6 +94,32 @@ TEST(CompletionTest, ScriptsForEachShellCallBackIntoTheBinary) {
   CliRun bad = RunArgs({"completion", "powershell"});
   EXPECT_EQ(bad.code, 2);
   EXPECT_THAT(bad.err, HasSubstr("powershell"));
+}
+
+TEST(ProgressDisplayTest, PlainLinesAreThrottledAndTheLastOneIsAlwaysShown) {
+  SimulatedClock clock(std::chrono::system_clock::time_point{} + std::chrono::hours(1));
+  std::ostringstream out;
+  ProgressDisplay progress(out, /*terminal=*/false, clock);
+  progress.Update("Backing up", 1, 0);
+  progress.Update("Backing up", 5, 100);  // within 5 s: held back
+  clock.Advance(std::chrono::seconds(6));
+  progress.Update("Backing up", 50, 100);
+  progress.Update("Backing up", 100, 100);  // held back, then shown by Finish
+  progress.Finish();
+  EXPECT_EQ(out.str(),
+            "Backing up 1 items\nBacking up 50/100 items (50%)\n"
+            "Backing up 100/100 items (100%)\n");
+}
+
+TEST(ProgressDisplayTest, TerminalRedrawsOneLineAndEndsIt) {
+  SimulatedClock clock(std::chrono::system_clock::time_point{} + std::chrono::hours(1));
+  std::ostringstream out;
+  ProgressDisplay progress(out, /*terminal=*/true, clock);
+  progress.Update("Restoring", 0, 4);
+  clock.Advance(std::chrono::milliseconds(150));
+  progress.Update("Restoring", 4, 4);
+  progress.Finish();
+  EXPECT_EQ(out.str(), "\r\033[KRestoring 0/4 items (0%)\r\033[KRestoring 4/4 items (100%)\n");
 }
 
 }  // namespace
