@@ -25,8 +25,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   CommandContext ctx{
       .out = out, .err = err, .out_is_terminal = &out == &std::cout && isatty(1) != 0};
 
-  CLI::App* version = app.add_subcommand("version", "Print the version of Arca");
-  version->callback([&out] { PrintVersion(GetBuildInfo(), out); });
+  AddVersionCommand(app, ctx);
   AddBackupCommands(app, ctx);
   AddRestoreCommands(app, ctx);
   AddInstallCommands(app, ctx);

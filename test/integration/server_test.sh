@@ -87,6 +87,16 @@ YAML
   [ "$version" = "$expected" ] || fail "serverVersion '$version', expected '$expected'"
   [ -n "$(jsonpath serverstatusrequest s1 '{.status.processedTimestamp}')" ] ||
     fail "no processedTimestamp"
+  # `arca version` asks the server the same way.
+  "$arca" version -n "$ns" >"$work/version" 2>&1 || fail "arca version failed: $(cat "$work/version")"
+  grep -A1 '^Server:' "$work/version" | grep -qF "Version: $expected" ||
+    fail "arca version does not report the server: $(cat "$work/version")"
+  kubectl create namespace "$ns-idle" >/dev/null
+  trap 'kubectl delete namespace "$ns-idle" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  VELERO_NAMESPACE="$ns-idle" "$arca" version --timeout 1s >"$work/version" 2>&1 ||
+    fail "arca version failed without a server"
+  grep -q 'error getting server version: timed out' "$work/version" ||
+    fail "no timeout reported: $(cat "$work/version")"
 }
 
 # A location on MinIO is Available; a missing bucket is Unavailable with the reason, and a
