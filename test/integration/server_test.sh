@@ -457,5 +457,55 @@ YAML
   done
 }
 
+# The server is killed with SIGKILL while a backup runs and started again: the backup ends
+# Failed with a reason, or Completed and whole; never stuck InProgress, never Completed and torn.
+case_backup_survives_sigkill() {
+  app="$ns-app"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  python3 - "$app" >"$work/cms.json" <<'PY'
+import json, sys
+items = [{"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"name": "cm-%04d" % i, "namespace": sys.argv[1]},
+          "data": {"k": "x" * 2000}} for i in range(1500)]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+PY
+  kubectl create -f "$work/cms.json" >/dev/null
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+  start_server a
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  printf 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: big}\nspec: {includedNamespaces: [%s]}\n' \
+    "$app" | kubectl apply -n "$ns" -f - >/dev/null
+  eventually 30 grep -q 'msg="Backup started"' "$work/a.log" || fail "the backup did not start"
+  kill -KILL "$pid_a"
+  wait "$pid_a" 2>/dev/null || true
+  phase_at_kill=$(jsonpath backup big '{.status.phase}')
+  echo "phase when killed: $phase_at_kill"
+  start_server b
+  final() { case "$(jsonpath backup big '{.status.phase}')" in Failed | Completed) return 0 ;; esac; return 1; }
+  eventually 60 final || fail "the backup is stuck: $(kubectl get backup -n "$ns" big -o yaml)"
+  phase=$(jsonpath backup big '{.status.phase}')
+  echo "final phase: $phase"
+  meta="$work/fs/bk/backups/big/velero-backup.json"
+  if [ "$phase" = Failed ]; then
+    [[ "$(jsonpath backup big '{.status.failureReason}')" == *"server stopped while this backup was in progress"* ]] ||
+      fail "no reason: $(jsonpath backup big '{.status.failureReason}')"
+    if [ -e "$meta" ]; then
+      ! grep -q '"phase": *"Completed"' "$meta" || fail "a killed backup's metadata says Completed"
+    fi
+  else
+    [ -s "$meta" ] || fail "Completed without velero-backup.json"
+    n=$(tar -tzf "$work/fs/bk/backups/big/big.tar.gz" | grep -c "namespaces/$app/cm-") ||
+      fail "the tarball does not read"
+    [ "$n" -ge 1500 ] || fail "Completed with $n of 1500 config maps"
+  fi
+}
+
 "case_$case_name"
 echo "PASS: $case_name"
