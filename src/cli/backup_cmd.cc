@@ -17,6 +17,7 @@
 #include "archive/gzip.h"
 #include "archive/velero_layout.h"
 #include "backup/engine.h"
+#include "install/yaml.h"
 #include "kube/encoding.h"
 #include "kube/label_selector.h"
 
@@ -151,67 +152,6 @@ void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
   }
 }
 
-bool YamlNeedsQuotes(const std::string& s) {
-  if (s.empty() || s == "true" || s == "false" || s == "null" || s == "~" || s == "yes" ||
-      s == "no" || s == "on" || s == "off") {
-    return true;
-  }
-  if (s.find_first_of(":#{}[],&*!|>'\"%@`\n") != std::string::npos || s.front() == ' ' ||
-      s.back() == ' ' || s.front() == '-' || s.front() == '?') {
-    return true;
-  }
-  bool numeric = std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-  });
-  return numeric;
-}
-
-std::string YamlScalar(const nlohmann::json& v) {
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    return YamlNeedsQuotes(s) ? nlohmann::json(s).dump() : s;
-  }
-  return v.dump();
-}
-
-// Block-style YAML for a JSON value (what `-o yaml` prints).
-void ToYaml(const nlohmann::json& v, int indent, std::ostream& out) {
-  const std::string pad(static_cast<size_t>(indent), ' ');
-  if (v.is_object()) {
-    for (const auto& [k, child] : v.items()) {
-      out << pad << YamlScalar(k) << ":";
-      if ((child.is_object() || child.is_array()) && !child.empty()) {
-        out << "\n";
-        ToYaml(child, child.is_array() ? indent : indent + 2, out);
-      } else {
-        out << " "
-            << (child.is_object()  ? "{}"
-                : child.is_array() ? "[]"
-                                   : YamlScalar(child))
-            << "\n";
-      }
-    }
-  } else if (v.is_array()) {
-    for (const nlohmann::json& child : v) {
-      if ((child.is_object() || child.is_array()) && !child.empty()) {
-        std::ostringstream nested;
-        ToYaml(child, indent + 2, nested);
-        std::string text = nested.str();
-        // The first line goes after "- ".
-        out << pad << "- " << text.substr(static_cast<size_t>(indent) + 2);
-      } else {
-        out << pad << "- "
-            << (child.is_object()  ? "{}"
-                : child.is_array() ? "[]"
-                                   : YamlScalar(child))
-            << "\n";
-      }
-    }
-  } else {
-    out << pad << YamlScalar(v) << "\n";
-  }
-}
-
 Result<std::string> Gunzip(const std::string& gz) {
   std::string out;
   archive::GunzipStream gunzip([&out](std::string_view d) {
@@ -342,7 +282,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     if (f.output == "json") {
       ctx.out << j.dump(4) << "\n";
     } else {
-      ToYaml(j, 0, ctx.out);
+      ctx.out << install::ToYaml(j);
     }
     return;
   }
@@ -471,7 +411,7 @@ void RunGet(CommandContext& ctx, const StorageFlag& storage, const std::vector<s
     if (output == "json") {
       ctx.out << j.dump(4) << "\n";
     } else {
-      ToYaml(j, 0, ctx.out);
+      ctx.out << install::ToYaml(j);
     }
     return;
   }

@@ -74,56 +74,57 @@ bool NeedsQuotes(const std::string& text) {
   return !ScalarToJson(probe).is_string();
 }
 
-void Emit(YAML::Emitter& out, const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::object:
-      if (value.empty()) {
-        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-        return;
-      }
-      out << YAML::BeginMap;
-      for (const auto& [key, item] : value.items()) {
-        out << YAML::Key << key << YAML::Value;
-        Emit(out, item);
-      }
-      out << YAML::EndMap;
-      return;
-    case nlohmann::json::value_t::array:
-      if (value.empty()) {
-        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-        return;
-      }
-      out << YAML::BeginSeq;
-      for (const auto& item : value) {
-        Emit(out, item);
-      }
-      out << YAML::EndSeq;
-      return;
-    case nlohmann::json::value_t::string: {
-      const auto& text = value.get_ref<const std::string&>();
-      bool quote = false;
-      try {
-        quote = NeedsQuotes(text);
-      } catch (const std::exception&) {
-        quote = true;
-      }
-      if (quote) {
-        out << YAML::DoubleQuoted << text;
-      } else {
-        out << text;
-      }
-      return;
+std::string Scalar(const nlohmann::json& value) {
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    bool quote = true;
+    try {
+      quote = NeedsQuotes(text);
+    } catch (const std::exception&) {
+      quote = true;
     }
-    case nlohmann::json::value_t::boolean:
-      out << (value.get<bool>() ? "true" : "false");
-      return;
-    case nlohmann::json::value_t::null:
-    case nlohmann::json::value_t::discarded:
-      out << YAML::Null;
-      return;
-    default:
-      out << value.dump();  // numbers
-      return;
+    return quote ? nlohmann::json(text).dump() : text;
+  }
+  if (value.is_null()) {
+    return "null";
+  }
+  if (value.is_object()) {
+    return "{}";
+  }
+  if (value.is_array()) {
+    return "[]";
+  }
+  return value.dump();  // numbers and booleans
+}
+
+bool IsBlock(const nlohmann::json& value) {
+  return (value.is_object() || value.is_array()) && !value.empty();
+}
+
+// Block style as kubectl prints it: maps indent their members by two, sequences are not
+// indented under their key ("key:\n- item").
+void Emit(const nlohmann::json& value, size_t indent, std::string& out) {
+  const std::string pad(indent, ' ');
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      out += pad + Scalar(key) + ":";
+      if (!IsBlock(item)) {
+        out += " " + Scalar(item) + "\n";
+      } else {
+        out += "\n";
+        Emit(item, item.is_array() ? indent : indent + 2, out);
+      }
+    }
+    return;
+  }
+  for (const auto& item : value) {
+    if (!IsBlock(item)) {
+      out += pad + "- " + Scalar(item) + "\n";
+      continue;
+    }
+    std::string nested;
+    Emit(item, indent + 2, nested);
+    out += pad + "- " + nested.substr(indent + 2);  // the first line goes after "- "
   }
 }
 
@@ -146,11 +147,12 @@ Result<std::vector<nlohmann::json>> ParseYamlDocuments(std::string_view text) {
 }
 
 std::string ToYaml(const nlohmann::json& value) {
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out.SetSeqFormat(YAML::Block);
-  Emit(out, value);
-  return std::string(out.c_str()) + "\n";
+  if (!IsBlock(value)) {
+    return Scalar(value) + "\n";
+  }
+  std::string out;
+  Emit(value, 0, out);
+  return out;
 }
 
 }  // namespace arca::install

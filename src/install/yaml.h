@@ -18,7 +18,8 @@ namespace arca::install {
 // kInvalidArgument with the line and column of a syntax error.
 Result<std::vector<nlohmann::json>> ParseYamlDocuments(std::string_view text);
 
-// One block-style YAML document for `value` (no leading "---"). Strings that would read back as
+// One block-style YAML document for `value` (no leading "---"), laid out as kubectl prints it
+// (sequences not indented under their key). Strings that would read back as
 // another type ("true", "10", "") are quoted.
 std::string ToYaml(const nlohmann::json& value);
 
