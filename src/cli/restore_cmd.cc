@@ -11,6 +11,7 @@
 #include "api/restore.h"
 #include "archive/velero_layout.h"
 #include "cli/backup_cmd.h"
+#include "kube/exec.h"
 #include "restore/engine.h"
 
 namespace arca::cli {
@@ -220,9 +221,15 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     ctx.Fail(conn.status());
     return;
   }
+  Result<std::unique_ptr<kube::ExecClient>> exec = kube::ExecClient::Open((*conn)->config(), clock);
+  if (!exec.ok()) {
+    ctx.Fail(exec.status().WithContext("setting up pods/exec for restore exec hooks"));
+    return;
+  }
   restore::RestoreOptions options;
   options.concurrency = std::max(1, f.concurrency);
   options.restore_managed_fields = f.restore_managed_fields;
+  options.pod_executor = exec->get();
   restore::RestoreEngine engine((*conn)->client(), store.get(), clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
   CliObserver observer(progress);
@@ -250,6 +257,10 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   summary << ": " << out.created << " created, " << out.updated << " updated, " << out.skipped
           << " skipped, " << out.failed << " failed; " << done.status.errors << " errors, "
           << done.status.warnings << " warnings.";
+  if (done.status.hooks_attempted != 0 || done.status.hooks_failed != 0) {
+    summary << " Exec hooks: " << done.status.hooks_attempted << " attempted, "
+            << done.status.hooks_failed << " failed.";
+  }
   ctx.out << summary.str() << "\n";
   PrintMessages(ctx.out, "Errors", out.results.value("errors", nlohmann::json::object()));
   PrintMessages(ctx.out, "Warnings", out.results.value("warnings", nlohmann::json::object()));
@@ -282,6 +293,10 @@ void AddRestoreCommands(CLI::App& app, CommandContext& ctx) {
   create->add_flag("--standalone", f.standalone,
                    "Run the restore in this process, reading the backup from --storage directly");
   f.storage.AddTo(*create);
+  // No client-side limit by default: a restore makes one or two requests per object, and 100/s
+  // (the server's limit) would halve its speed; the engine backs off when the API server answers
+  // 429, and API Priority and Fairness protects the server (docs/compatibility.md).
+  f.kube.qps = 0;
   f.kube.AddTo(*create);
   create
       ->add_option("--include-namespaces", f.include_namespaces,

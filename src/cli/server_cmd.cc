@@ -17,6 +17,7 @@
 #include "controller/location_stores.h"
 #include "controller/log.h"
 #include "controller/server.h"
+#include "kube/exec.h"
 #include "objstore/s3_config.h"
 
 namespace arca::cli {
@@ -119,6 +120,12 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
     return 1;
   }
   kube::Client& client = (*conn)->client();
+  Result<std::unique_ptr<kube::ExecClient>> exec = kube::ExecClient::Open((*conn)->config(), clock);
+  if (!exec.ok()) {
+    ctx.Fail(exec.status().WithContext("setting up pods/exec for hooks"));
+    return 1;
+  }
+  options.pod_executor = exec->get();
   controller::ClusterLocationStores stores(client, flags.namespace_name, clock,
                                            objstore::SystemEnvironment());
   log.Info("Starting arca server", {{"version", options.server_version},

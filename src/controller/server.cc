@@ -99,9 +99,11 @@ void Server::StartControllers() {
   add("backup", "backups",
       std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine), 1,
       std::chrono::minutes(5));
+  restore::RestoreOptions restore_options;
+  restore_options.pod_executor = options_.pod_executor;
   add("restore", "restores",
       std::make_unique<RestoreReconciler>(client_, ns, clock_, log_, stores_, metrics_,
-                                          restore::RestoreOptions{}),
+                                          restore_options),
       1, std::chrono::minutes(5));
   add("backup-deletion", "deletebackuprequests",
       std::make_unique<BackupDeletionReconciler>(client_, ns, clock_, log_, stores_, metrics_), 2,

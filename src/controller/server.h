@@ -33,6 +33,7 @@
 #include "controller/log.h"
 #include "controller/metrics.h"
 #include "kube/client.h"
+#include "kube/exec.h"
 
 namespace arca::controller {
 
@@ -50,6 +51,9 @@ struct ServerOptions {
   LeaderElectionConfig leader_election;
   // Informer watch requests end after this long, bounding how long a stop waits for them.
   int64_t watch_timeout_seconds = 30;
+  // Runs exec hooks in pods (kube::ExecClient) for the backup and restore controllers; null:
+  // they are not run. Must outlive the server.
+  kube::PodExecutor* pod_executor = nullptr;
 };
 
 // Checks every name is a known controller; kInvalidArgument listing the valid names otherwise.

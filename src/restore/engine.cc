@@ -22,6 +22,7 @@
 #include "archive/velero_layout.h"
 #include "backup/contents.h"
 #include "backup/filters.h"
+#include "hooks/executor.h"
 #include "hooks/hooks.h"
 #include "kube/discovery_cache.h"
 #include "kube/encoding.h"
@@ -97,10 +98,15 @@ class RestoreLog {
             },
             archive::GzipOptions{.level = 6, .block_size = 256 << 10, .workers = 0}) {}
 
-  void Log(std::string_view level, std::string_view message) {
+  // `fields` are logrus fields, written after the message (e.g. the hook fields).
+  void Log(std::string_view level, std::string_view message,
+           const std::vector<std::pair<std::string, std::string>>& fields = {}) {
     std::string line = "time=" + Quote(kube::FormatRfc3339(clock_.Now())) +
-                       " level=" + std::string(level) + " msg=" + Quote(message) +
-                       " restore=" + restore_;
+                       " level=" + std::string(level) + " msg=" + Quote(message);
+    for (const auto& [key, value] : fields) {
+      line += " " + key + "=" + Quote(value);
+    }
+    line += " restore=" + restore_;
     const std::lock_guard<std::mutex> lock(mu_);
     if (observer_ != nullptr) {
       observer_->OnLog(line);
@@ -323,6 +329,10 @@ class RestoreRun {
                        const Json& saved_status, const std::string& target_ns);
   Status EnsureNamespace(const std::string& target, const std::string& source);
   Status WaitForCrds();
+  // Starts the exec hooks of a created pod on a thread of their own, if it has any.
+  void StartPodHooks(const Task& task, const std::string& target_ns, const Json& pod);
+  // Waits for every pod's exec hooks; counts them in status.hookStatus, errors in the results.
+  void WaitForPodHooks();
   std::vector<std::string> ServiceAccountsIn(const std::string& ns);
   std::string ResolveName(const std::string& name);
 
@@ -347,6 +357,10 @@ class RestoreRun {
   std::optional<kube::LabelSelector> selector_;
   std::vector<kube::LabelSelector> or_selectors_;
   std::vector<hooks::ResourceHookSpec> hook_specs_;
+  // Post-restore exec hooks (with options_.pod_executor only).
+  std::unique_ptr<hooks::KubePodStateSource> pod_states_;
+  std::unique_ptr<hooks::RestorePodHooks> pod_hooks_;
+  std::vector<std::thread> hook_threads_;  // guarded by mu_
   ActionContext action_context_;
   backup::IncludesExcludes status_filter_;
   bool restore_status_set_ = false;
@@ -406,6 +420,12 @@ Status RestoreRun::Prepare() {
   }
   if (!s.hooks.is_null()) {
     ASSIGN_OR_RETURN(hook_specs_, hooks::ParseRestoreHookSpecs(s.hooks));
+  }
+  if (options_.pod_executor != nullptr) {
+    pod_states_ =
+        std::make_unique<hooks::KubePodStateSource>(client_, clock_, options_.hook_poll_interval);
+    pod_hooks_ = std::make_unique<hooks::RestorePodHooks>(*options_.pod_executor, *pod_states_,
+                                                          clock_, hook_specs_);
   }
   action_context_.namespace_mapping = s.namespace_mapping;
   action_context_.preserve_node_ports = s.preserve_node_ports.value_or(false);
@@ -1056,7 +1076,7 @@ void RestoreRun::RestoreItem(Task& task) {
       obj["spec"].erase("volumeName");
     }
   }
-  if (gr == "pods" && !hook_specs_.empty()) {
+  if (gr == "pods") {
     static thread_local std::mt19937 rng{std::random_device{}()};
     hooks::ApplyRestoreInitHooks(hook_specs_, obj, target_ns, [] {
       char buf[9];
@@ -1128,8 +1148,11 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
       }
     }
   }
-  if (gr == "pods" && options_.on_pod_created) {
-    options_.on_pod_created(target_ns, created_obj);
+  if (gr == "pods") {
+    StartPodHooks(task, target_ns, created_obj);
+    if (options_.on_pod_created) {
+      options_.on_pod_created(target_ns, created_obj);
+    }
   }
   return Action::kCreated;
 }
@@ -1294,6 +1317,55 @@ Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::strin
   return Action::kSkipped;
 }
 
+void RestoreRun::StartPodHooks(const Task& task, const std::string& target_ns, const Json& pod) {
+  std::vector<std::string> ignored;  // Run logs them
+  if (hooks::RestoreExecHooksForPod(hook_specs_, pod, target_ns, &ignored).empty()) {
+    return;
+  }
+  if (pod_hooks_ == nullptr) {
+    log_.Warn("the exec hooks of pod " + target_ns + "/" + StrAt(pod, "metadata", "name") +
+              " are not run: this restore has no pod executor");
+    return;
+  }
+  const uint32_t gr = task.gr;
+  const uint64_t ordinal = task.ordinal;
+  const std::lock_guard<std::mutex> lock(mu_);
+  hook_threads_.emplace_back([this, gr, ordinal, target_ns, pod] {
+    const hooks::HookLog log = [this](const hooks::HookLogEntry& e) {
+      log_.Log(e.level == hooks::LogLevel::kInfo      ? "info"
+               : e.level == hooks::LogLevel::kWarning ? "warning"
+                                                      : "error",
+               e.message, e.fields);
+    };
+    hooks::HookRunResult r = pod_hooks_->Run(pod, log);
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      restore().status.hooks_attempted += r.attempted;
+      restore().status.hooks_failed += r.failed;
+    }
+    for (std::string& e : r.errors) {
+      AddMessage(gr, ordinal, true, target_ns, std::move(e));
+    }
+  });
+}
+
+void RestoreRun::WaitForPodHooks() {
+  std::vector<std::thread> threads;
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(hook_threads_);
+  }
+  if (threads.empty()) {
+    return;
+  }
+  log_.Info("waiting for the exec hooks of " + std::to_string(threads.size()) + " restored pods");
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  log_.Info("exec hooks done: " + std::to_string(restore().status.hooks_attempted) +
+            " attempted, " + std::to_string(restore().status.hooks_failed) + " failed");
+}
+
 Status RestoreRun::WriteResults() {
   std::sort(messages_.begin(), messages_.end(), [](const Message& a, const Message& b) {
     return std::tie(a.order, a.error, a.ns, a.text) < std::tie(b.order, b.error, b.ns, b.text);
@@ -1367,6 +1439,7 @@ RestoreOutcome RestoreRun::Execute(const TarballSource& source) {
     status.failure_reason = s.message();
     log_.Error(s.message());
     pool_.reset();
+    WaitForPodHooks();
     Status w = WriteResults();
     if (!w.ok()) {
       status.failure_reason += "; writing the results also failed: " + w.message();
@@ -1392,6 +1465,7 @@ RestoreOutcome RestoreRun::Execute(const TarballSource& source) {
     return fail(s);
   }
   pool_.reset();
+  WaitForPodHooks();
   log_.Info("restore finished: " + std::to_string(outcome_.created) + " created, " +
             std::to_string(outcome_.updated) + " updated, " + std::to_string(outcome_.skipped) +
             " skipped, " + std::to_string(outcome_.failed) + " failed, in " +

@@ -36,10 +36,18 @@
 // are merge-patched to the backed-up version; otherwise a warning says the in-cluster version
 // differs. An existing object is never overwritten silently.
 //
+// Hooks (§6.2). Init-container hooks (spec.hooks postHooks[].init, init.hook.restore.velero.io
+// annotations) are placed in pods before they are created (hooks/hooks.h). Exec hooks (postHooks
+// [].exec, post.hook.restore.velero.io annotations) run when RestoreOptions::pod_executor is set:
+// each created pod that has some gets a thread of its own that waits for its containers and runs
+// them (hooks/executor.h, RestorePodHooks, one per restore); the restore waits for all of them
+// before it writes its results. They are counted in status.hookStatus; each failed or unexecuted
+// hook is an error of the pod's namespace (so the restore ends PartiallyFailed), and the hooks'
+// lines (with Velero's hook* fields) are in the restore log. Without an executor exec hooks are
+// not run, and a warning in the log says so for each pod that has some.
+//
 // What is not done here (yet): volume snapshots and file-system restores (PVs are restored as
-// Velero restores PVs that have no snapshot), resource modifiers, plugin additional items, and
-// post-restore exec hooks, for which `on_pod_created` is the seam: it is called after each pod
-// is created. Restore init-container hooks are applied to pods (hooks/hooks.h).
+// Velero restores PVs that have no snapshot), resource modifiers, plugin additional items.
 //
 // Thread-safety: one RestoreEngine runs one restore at a time (Run is not reentrant).
 #pragma once
@@ -57,6 +65,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "kube/client.h"
+#include "kube/exec.h"
 #include "objstore/object_store.h"
 #include "restore/priorities.h"
 
@@ -88,8 +97,13 @@ struct RestoreOptions {
   bool restore_managed_fields = true;
   Priorities priorities = DefaultPriorities();
   archive::TarReaderLimits tar_limits;
-  // Called after a pod was created (the seam for post-restore exec hooks): the target
-  // namespace, the pod's JSON as the server returned it. Called from worker threads.
+  // Runs post-restore exec hooks in restored pods; null: they are not run. Must outlive the
+  // engine's runs. Called from one thread per pod with hooks.
+  kube::PodExecutor* pod_executor = nullptr;
+  // How often a restored pod waiting for its hooks is read again besides its watch events.
+  std::chrono::seconds hook_poll_interval{5};
+  // Called after a pod was created: the target namespace, the pod's JSON as the server
+  // returned it. Called from worker threads.
   std::function<void(const std::string& ns, const nlohmann::json& pod)> on_pod_created;
 };
 

@@ -24,3 +24,6 @@ arca_copts(restore_bench)
 arca_integration_test(NAME bench.restore_smoke
                       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_restore_smoke.sh
                               ${PROJECT_BINARY_DIR})
+# Restore init-container and exec hooks through the real binary (pods on the kwok node).
+arca_integration_test(NAME restore.hooks
+                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_hooks_test.sh $<TARGET_FILE:arca>)
