@@ -18,6 +18,8 @@
 #include "backup/filters.h"
 #include "backup/plan.h"
 #include "backup/upload.h"
+#include "hooks/executor.h"
+#include "hooks/hooks.h"
 #include "kube/encoding.h"
 #include "kube/label_selector.h"
 #include "kube/list_stream.h"
@@ -214,6 +216,31 @@ struct LiveNamespace {
 
 std::string LogfmtQuote(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 
+// A logfmt value as logrus writes it: bare when made of [A-Za-z0-9-._/@^+], else quoted.
+std::string LogfmtValue(std::string_view s) {
+  for (char c : s) {
+    const bool bare = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' ||
+                      c == '+';
+    if (!bare) {
+      return LogfmtQuote(s);
+    }
+  }
+  return std::string(s);
+}
+
+LogLevel FromHookLevel(hooks::LogLevel level) {
+  switch (level) {
+    case hooks::LogLevel::kInfo:
+      return LogLevel::kInfo;
+    case hooks::LogLevel::kWarning:
+      return LogLevel::kWarning;
+    case hooks::LogLevel::kError:
+      return LogLevel::kError;
+  }
+  return LogLevel::kError;
+}
+
 std::string ResultMessage(std::string_view resource, std::string_view name, std::string_view msg,
                           std::string_view err) {
   std::string out = " resource: /" + std::string(resource) + " name: /" + std::string(name) +
@@ -316,6 +343,9 @@ class BackupRun {
 
   // The writer side.
   Status WriteItem(ItemRef ref, std::string json);
+  // Runs the pod's pre or post exec hooks, logs them and records their errors and counts.
+  hooks::HookRunResult RunPodHooks(const ItemRef& pod, const nlohmann::json& pod_json,
+                                   hooks::Phase phase);
   // Fetches a related object and writes it when Velero's item-level checks pass. NotFound is a
   // warning; other read errors are recorded errors.
   Status FetchRelated(const kube::ApiResource& type, const std::string& ns, const std::string& name,
@@ -324,6 +354,10 @@ class BackupRun {
   void Progress(bool force);
   void Log(LogLevel level, std::string_view msg, std::string_view ns = {},
            std::string_view resource = {}, std::string_view name = {}, std::string_view error = {});
+  // A log line with the given fields, in order, after msg and backup.
+  void LogFields(LogLevel level, std::string_view msg,
+                 const std::vector<std::pair<std::string, std::string>>& fields);
+  void AppendLog(LogLevel level, std::string line);
   void RecordError(std::string_view ns, bool cluster, std::string_view resource,
                    std::string_view name, std::string_view msg, std::string_view error);
   void RecordWarning(std::string_view ns, bool cluster, std::string_view resource,
@@ -349,6 +383,8 @@ class BackupRun {
   bool namespaces_explicitly_excluded_ = false;
   std::vector<kube::LabelSelector> selectors_;  // parsed; empty = no selector
   std::vector<ListJob> jobs_;
+  std::vector<hooks::ResourceHookSpec> hook_specs_;
+  std::optional<hooks::BackupPodHooks> pod_hooks_;
 
   // Writer state (writer thread only).
   std::optional<BackupContentsWriter> contents_;
@@ -385,6 +421,21 @@ void BackupRun::Log(LogLevel level, std::string_view msg, std::string_view ns,
   if (!name.empty()) {
     line += " name=" + std::string(name);
   }
+  AppendLog(level, std::move(line));
+}
+
+void BackupRun::LogFields(LogLevel level, std::string_view msg,
+                          const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string line = "time=\"" + Now() + "\" level=";
+  line += level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warning" : "error";
+  line += " msg=" + LogfmtQuote(msg) + " backup=" + std::string(kVeleroNamespace) + "/" + name_;
+  for (const auto& [key, value] : fields) {
+    line += " " + key + "=" + LogfmtValue(value);
+  }
+  AppendLog(level, std::move(line));
+}
+
+void BackupRun::AppendLog(LogLevel level, std::string line) {
   log_ += line;
   log_ += '\n';
   if (observer_.on_log) {
@@ -515,6 +566,20 @@ Status BackupRun::ListNamespaces() {
 Status BackupRun::PlanBackup() {
   api::BackupSpec& spec = backup_.spec;
 
+  // Hooks: a malformed spec.hooks fails the backup, as Velero's getResourceHooks does.
+  Result<std::vector<hooks::ResourceHookSpec>> hook_specs = hooks::ParseBackupHookSpecs(spec.hooks);
+  if (!hook_specs.ok()) {
+    return InvalidArgumentError("invalid spec.hooks: " + hook_specs.status().message() +
+                                " (fix the Backup's spec.hooks.resources)");
+  }
+  hook_specs_ = std::move(*hook_specs);
+  if (options_.pod_executor != nullptr) {
+    pod_hooks_.emplace(*options_.pod_executor, hook_specs_);
+  } else if (!hook_specs_.empty()) {
+    RecordWarning({}, false, "pods", {},
+                  "spec.hooks are not run: this engine was given no pod executor", {});
+  }
+
   // Namespaces: the labelled ones are excluded (and written back into the spec, as Velero does).
   Status listed = ListNamespaces();
   std::vector<std::string> live;
@@ -616,7 +681,7 @@ Status BackupRun::WriteItem(ItemRef ref, std::string json) {
     return OkStatus();
   }
   const bool core = ref.group.empty();
-  std::optional<nlohmann::json> parsed;
+  std::optional<nlohmann::json> pod;  // parsed, for hooks
   if (core && ref.resource == "persistentvolumeclaims") {
     ASSIGN_OR_RETURN(json, ApplyPvcAction(json, name_));
     Result<nlohmann::json> j = ParseJson(json);
@@ -646,6 +711,22 @@ Status BackupRun::WriteItem(ItemRef ref, std::string json) {
         wanted_priority_classes_.insert(spec["priorityClassName"].get<std::string>());
       }
     }
+    if (pod_hooks_.has_value() && j.ok()) {
+      pod = std::move(*j);
+      hooks::HookRunResult pre = RunPodHooks(ref, *pod, hooks::Phase::kPre);
+      if (pre.skip_item) {
+        RecordError(ref.ns, false, gr, ref.name,
+                    "Error running pre hooks for pod; the pod is not backed up",
+                    pre.errors.empty() ? "" : pre.errors.back());
+        return OkStatus();
+      }
+      // Velero logs every item; this log names only pods with hooks, to show where they ran.
+      std::vector<std::string> ignored;
+      if (pre.attempted > 0 ||
+          !hooks::BackupHooksForPod(hook_specs_, *pod, hooks::Phase::kPost, &ignored).empty()) {
+        Log(LogLevel::kInfo, "Backing up item", ref.ns, gr, ref.name);
+      }
+    }
     if (observer_.before_pod) {
       Status hook = observer_.before_pod(ref, json);
       if (!hook.ok()) {
@@ -673,8 +754,37 @@ Status BackupRun::WriteItem(ItemRef ref, std::string json) {
       RecordError(ref.ns, false, gr, ref.name, "post hook failed", hook.message());
     }
   }
+  if (pod.has_value()) {
+    hooks::HookRunResult post = RunPodHooks(ref, *pod, hooks::Phase::kPost);
+    for (const hooks::HookOutcome& o : post.hooks) {
+      if (o.failed && o.hook.on_error == hooks::OnError::kFail) {
+        RecordError(ref.ns, false, gr, ref.name, "Error running post hooks for pod", o.error);
+      }
+    }
+  }
   Progress(false);
   return OkStatus();
+}
+
+hooks::HookRunResult BackupRun::RunPodHooks(const ItemRef& pod, const nlohmann::json& pod_json,
+                                            hooks::Phase phase) {
+  const std::string gr = pod.GroupResource();
+  auto log = [&](const hooks::HookLogEntry& e) {
+    if (e.level == hooks::LogLevel::kWarning) {
+      // Warnings (a bad timeout annotation) count as the backup's warnings, as in Velero.
+      results_.AddWarning(pod.ns, false, ResultMessage(gr, pod.name, e.message, {}));
+    }
+    // Failed hooks are counted from the result below, one error each.
+    LogFields(FromHookLevel(e.level), e.message, e.fields);
+  };
+  hooks::HookRunResult r = phase == hooks::Phase::kPre ? pod_hooks_->RunPre(pod_json, log)
+                                                       : pod_hooks_->RunPost(pod_json, log);
+  backup_.status.hooks_attempted += r.attempted;
+  backup_.status.hooks_failed += r.failed;
+  for (const std::string& e : r.errors) {
+    results_.AddError(pod.ns, false, ResultMessage(gr, pod.name, "Error executing hook", e));
+  }
+  return r;
 }
 
 Status BackupRun::FetchRelated(const kube::ApiResource& type, const std::string& ns,

@@ -19,6 +19,7 @@
 #include "backup/engine.h"
 #include "install/yaml.h"
 #include "kube/encoding.h"
+#include "kube/exec.h"
 #include "kube/label_selector.h"
 
 namespace arca::cli {
@@ -317,7 +318,14 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     ctx.Fail(conn.status());
     return;
   }
+  // Backup exec hooks run through pods/exec with the same kubeconfig.
+  Result<std::unique_ptr<kube::ExecClient>> exec = kube::ExecClient::Open((*conn)->config(), clock);
+  if (!exec.ok()) {
+    ctx.Fail(exec.status().WithContext("setting up pods/exec for backup hooks"));
+    return;
+  }
   backup::BackupEngineOptions options;
+  options.pod_executor = exec->get();
   options.list_concurrency = std::max(1, f.list_concurrency);
   options.page_size = std::max<int64_t>(0, f.page_size);
   options.gzip.workers = std::max(0, f.gzip_threads);

@@ -1,5 +1,5 @@
 # The backup engine's unit tests (test/unit/backup/engine_test.cc) and the backup CLI's.
-arca_cc_test(NAME backup_engine_test SRCS backup/engine_test.cc DEPS arca::backup)
+arca_cc_test(NAME backup_engine_test SRCS backup/engine_test.cc DEPS arca::backup arca::hooks)
 target_include_directories(backup_engine_test PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(backup_engine_test
                            PRIVATE ARCA_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/test/testdata")

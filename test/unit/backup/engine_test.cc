@@ -559,6 +559,169 @@ TEST_F(BackupEngineTest, HooksSeamSeesPodsAndCanSkipThem) {
   EXPECT_EQ(std::count(entries.begin(), entries.end(), kPod), 0);
 }
 
+// Runs nothing: records each exec and answers by the command's first word ("fail": exit 1 with
+// stderr, "hang": the timeout, anything else: exit 0 echoing the last argument).
+class FakeExecutor : public kube::PodExecutor {
+ public:
+  explicit FakeExecutor(std::vector<std::string>* events) : events_(events) {}
+  Result<kube::ExecResult> Exec(const kube::ExecRequest& request) override {
+    events_->push_back("exec " + request.namespace_name + "/" + request.pod + " " +
+                       request.container + " " + request.command.back());
+    kube::ExecResult r;
+    if (request.command.front() == "hang") {
+      return DeadlineExceededError("exec timed out");
+    }
+    if (request.command.front() == "fail") {
+      r.exit_code = 1;
+      r.stderr_text = "failing on purpose";
+      return r;
+    }
+    r.stdout_text = "ran " + request.command.back();
+    return r;
+  }
+
+ private:
+  std::vector<std::string>* events_;
+};
+
+class BackupHooksTest : public BackupEngineTest {
+ protected:
+  BackupHooksTest() : executor_(&events_) {}
+
+  // A running pod in ns3 with the given annotations.
+  void AddPod(const std::string& name, std::map<std::string, std::string> annotations,
+              std::string phase = "Running") {
+    api_.Add("", "pods", "ns3", name,
+             {{"metadata", {{"annotations", annotations}, {"labels", {{"app", "db"}}}}},
+              {"spec", {{"containers", {{{"name", "main"}}, {{"name", "side"}}}}}},
+              {"status", {{"phase", phase}}}});
+  }
+
+  api::Backup RunHooked(api::Backup b) {
+    BackupEngineOptions options;
+    options.pod_executor = &executor_;
+    BackupObserver observer;
+    observer.before_pod = [&](const ItemRef& pod, std::string_view) {
+      events_.push_back("write " + pod.ns + "/" + pod.name);
+      return OkStatus();
+    };
+    b.spec.included_namespaces = {"ns3"};
+    return Run(std::move(b), options, observer);
+  }
+
+  std::string Log(const std::string& name) {
+    return Gunzip(store_.Objects().at("backups/" + name + "/" + name + "-logs.gz"));
+  }
+
+  std::vector<std::string> events_;
+  FakeExecutor executor_;
+};
+
+TEST_F(BackupHooksTest, AnnotationHooksRunAroundThePodAndAreCounted) {
+  AddPod("db-0", {{"pre.hook.backup.velero.io/command", R"(["/bin/freeze","-f","/data"])"},
+                  {"pre.hook.backup.velero.io/container", "side"},
+                  {"post.hook.backup.velero.io/command", "thaw"}});
+  api::Backup done = RunHooked(Named("hk"));
+  ASSERT_EQ(done.status.phase, "Completed") << done.status.failure_reason;
+  EXPECT_THAT(events_,
+              ElementsAre("exec ns3/db-0 side /data", "write ns3/db-0", "exec ns3/db-0 main thaw"));
+  EXPECT_EQ(done.status.hooks_attempted, 2);
+  EXPECT_EQ(done.status.hooks_failed, 0);
+  EXPECT_THAT(Entries("hk"), ::testing::Contains("resources/pods/namespaces/ns3/db-0.json"));
+  const std::string log = Log("hk");
+  const size_t pre = log.find("msg=\"running exec hook\"");
+  const size_t item = log.find("msg=\"Backing up item\"");
+  const size_t post = log.find("hookPhase=post");
+  ASSERT_NE(pre, std::string::npos) << log;
+  ASSERT_NE(item, std::string::npos) << log;
+  ASSERT_NE(post, std::string::npos) << log;
+  EXPECT_LT(pre, item);
+  EXPECT_LT(item, post);
+  EXPECT_THAT(log, HasSubstr("hookCommand=\"[/bin/freeze -f /data]\" "));
+  EXPECT_THAT(log, HasSubstr("msg=\"stdout: ran /data\""));
+  // The status as written to the store has Velero's field names (zero counts omitted, as Go's
+  // omitempty does).
+  nlohmann::json meta = nlohmann::json::parse(store_.Objects().at("backups/hk/velero-backup.json"));
+  EXPECT_EQ(meta["status"]["hookStatus"], nlohmann::json({{"hooksAttempted", 2}}));
+}
+
+TEST_F(BackupHooksTest, FailingPreHookWithFailSkipsThePodAndItsPostHook) {
+  AddPod("db-0", {{"pre.hook.backup.velero.io/command", R"(["fail","now"])"},
+                  {"pre.hook.backup.velero.io/on-error", "Fail"},
+                  {"post.hook.backup.velero.io/command", "thaw"}});
+  api::Backup done = RunHooked(Named("hf"));
+  EXPECT_EQ(done.status.phase, "PartiallyFailed");
+  EXPECT_THAT(events_, ElementsAre("exec ns3/db-0 main now"));
+  EXPECT_EQ(done.status.hooks_attempted, 1);
+  EXPECT_EQ(done.status.hooks_failed, 1);
+  EXPECT_EQ(done.status.errors, 2);  // the hook, and the pod left out (as Velero logs both)
+  EXPECT_THAT(Entries("hf"),
+              ::testing::Not(::testing::Contains("resources/pods/namespaces/ns3/db-0.json")));
+  const std::string log = Log("hf");
+  EXPECT_THAT(log, HasSubstr("msg=\"stderr: failing on purpose\""));
+  EXPECT_THAT(log, HasSubstr("level=error msg=\"Error executing hook\""));
+  EXPECT_THAT(SideFile("hf", "results.gz").dump(),
+              HasSubstr("command terminated with non-zero exit code 1"));
+}
+
+TEST_F(BackupHooksTest, FailingHookWithContinueKeepsThePod) {
+  AddPod("db-0", {{"pre.hook.backup.velero.io/command", R"(["fail","now"])"},
+                  {"pre.hook.backup.velero.io/on-error", "Continue"},
+                  {"post.hook.backup.velero.io/command", R"(["hang","post"])"},
+                  {"post.hook.backup.velero.io/timeout", "2s"}});
+  api::Backup done = RunHooked(Named("hc"));
+  EXPECT_EQ(done.status.phase, "PartiallyFailed");
+  EXPECT_THAT(events_,
+              ElementsAre("exec ns3/db-0 main now", "write ns3/db-0", "exec ns3/db-0 main post"));
+  EXPECT_EQ(done.status.hooks_attempted, 2);
+  EXPECT_EQ(done.status.hooks_failed, 2);
+  EXPECT_EQ(done.status.errors, 2);
+  EXPECT_THAT(Entries("hc"), ::testing::Contains("resources/pods/namespaces/ns3/db-0.json"));
+  EXPECT_THAT(Log("hc"), HasSubstr("timed out after 2s"));
+}
+
+TEST_F(BackupHooksTest, SpecHooksMatchByLabelAndSkipFinishedPods) {
+  AddPod("db-0", {});
+  AddPod("done", {}, "Succeeded");
+  AddPod("own", {{"pre.hook.backup.velero.io/command", "mine"}});
+  api::Backup b = Named("hs");
+  b.spec.hooks = nlohmann::json::parse(R"({"resources": [{
+      "name": "freeze", "labelSelector": {"matchLabels": {"app": "db"}},
+      "pre": [{"exec": {"command": ["spec-pre"]}}],
+      "post": [{"exec": {"container": "side", "command": ["spec-post"]}}]}]})");
+  api::Backup done = RunHooked(b);
+  ASSERT_EQ(done.status.phase, "Completed") << done.status.failure_reason;
+  // Pods come in name order; "own" has an annotation, which replaces the spec's pre hook only.
+  EXPECT_THAT(events_, ElementsAre("exec ns3/db-0 main spec-pre", "write ns3/db-0",
+                                   "exec ns3/db-0 side spec-post", "write ns3/done",
+                                   "exec ns3/own main mine", "write ns3/own",
+                                   "exec ns3/own side spec-post"));
+  EXPECT_EQ(done.status.hooks_attempted, 4);
+}
+
+TEST_F(BackupHooksTest, MalformedSpecHooksFailTheBackup) {
+  api::Backup b = Named("bad");
+  b.spec.hooks = nlohmann::json::parse(R"({"resources": [{"pre": [{"exec": {}}]}]})");
+  api::Backup done = RunHooked(b);
+  EXPECT_EQ(done.status.phase, "Failed");
+  EXPECT_THAT(done.status.failure_reason, HasSubstr("invalid spec.hooks"));
+  EXPECT_THAT(done.status.failure_reason, HasSubstr("name"));
+  EXPECT_TRUE(events_.empty());
+}
+
+TEST_F(BackupHooksTest, WithoutAnExecutorSpecHooksAreAWarning) {
+  AddPod("db-0", {{"pre.hook.backup.velero.io/command", "x"}});
+  api::Backup b = Named("nx");
+  b.spec.included_namespaces = {"ns3"};
+  b.spec.hooks = nlohmann::json::parse(
+      R"({"resources": [{"name": "h", "pre": [{"exec": {"command": ["x"]}}]}]})");
+  api::Backup done = Run(b);
+  EXPECT_EQ(done.status.phase, "Completed");
+  EXPECT_EQ(done.status.warnings, 1);
+  EXPECT_EQ(done.status.hooks_attempted, 0);
+  EXPECT_TRUE(events_.empty());
+}
+
 TEST(PvcActionTest, StripsWhatVeleroStrips) {
   Result<std::string> same = ApplyPvcAction(R"({"spec":{"volumeName":"v"}})", "b");
   ASSERT_TRUE(same.ok());
