@@ -96,6 +96,7 @@ void Server::StartControllers() {
       std::chrono::minutes(1));
   backup::BackupEngineOptions engine;
   engine.default_ttl = options_.default_backup_ttl;
+  engine.pod_executor = options_.pod_executor;
   add("backup", "backups",
       std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine), 1,
       std::chrono::minutes(5));
