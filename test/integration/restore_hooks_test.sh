@@ -10,6 +10,10 @@
 #      restored pod spec has the hook's init container before its own.
 #   2. A pod whose exec hook fails (exit 3): the restore ends PartiallyFailed (exit 1), counts the
 #      hook as failed, and its errors name the hook's failure.
+#   3. Through a real `arca server`: a Backup and a Restore resource whose spec.hooks has an exec
+#      hook and an init-container hook for the pod: the Restore is Completed with
+#      status.hookStatus.hooksAttempted 1, the hook's marker exists and the pod has the init
+#      container.
 set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 arca=${1:?usage: restore_hooks_test.sh ARCA_BINARY}
@@ -23,8 +27,15 @@ work=$(mktemp -d)
 marker=$work/restored-marker
 prefix=restore-hooks-$u
 storage="s3://$S3_BUCKET/$prefix?region=$AWS_REGION&s3Url=$AWS_ENDPOINT_URL&s3ForcePathStyle=true"
+srv_ns=rh-srv-$u
+app_ns=rh-app-$u
+server_pid=
 cleanup() {
-  kubectl delete ns "$ns" "$bad_ns" --wait=false >/dev/null 2>&1 || true
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  kubectl delete ns "$ns" "$bad_ns" "$srv_ns" "$app_ns" --wait=false >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -106,4 +117,58 @@ grep -q "Exec hooks: 1 attempted, 1 failed." <<<"$out" || fail "hook counts: $ou
 grep -A3 "^Errors" <<<"$out" | grep -q "$bad_ns" || fail "no error in the pod's namespace: $out"
 grep -q "non-zero exit code 3" <<<"$out" ||
   fail "the error does not say how the hook failed: $out"
+
+# --- 3. Through the server, with hooks from the Restore's spec.
+"$arca" install --crds-only >"$work/install.out" 2>&1 ||
+  fail "install --crds-only: $(cat "$work/install.out")"
+kubectl create namespace "$srv_ns" >/dev/null
+eventually 30 kubectl get restores.velero.io -n "$srv_ns" || fail "the CRDs are not served"
+run_pod "$app_ns" api "{}"
+mkdir -p "$work/fs"
+kubectl apply -n "$srv_ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+"$arca" server -n "$srv_ns" --metrics-address 127.0.0.1:0 >"$work/server.log" 2>&1 &
+server_pid=$!
+srv() { kubectl get -n "$srv_ns" "$1" "$2" -o "jsonpath=$3" 2>/dev/null; }
+is() { [ "$(srv "$1" "$2" "$3")" = "$4" ]; }
+eventually 30 is bsl default '{.status.phase}' Available ||
+  fail "the location is not Available: $(cat "$work/server.log")"
+printf 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b1}\nspec: {includedNamespaces: [%s]}\n' \
+  "$app_ns" | kubectl apply -n "$srv_ns" -f - >/dev/null
+eventually 60 is backup b1 '{.status.phase}' Completed || fail "b1 did not complete"
+kubectl delete ns "$app_ns" --wait=true --timeout=120s >/dev/null
+eventually 120 sh -c "! kubectl get ns $app_ns" || fail "namespace $app_ns is still there"
+srv_marker=$work/server-marker
+kubectl apply -n "$srv_ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r1}
+spec:
+  backupName: b1
+  hooks:
+    resources:
+    - name: mark
+      includedNamespaces: [$app_ns]
+      postHooks:
+      - exec:
+          container: app
+          command: [/bin/sh, -c, "echo from-server > $srv_marker"]
+          waitTimeout: 2m
+      - init:
+          initContainers:
+          - {name: spec-init, image: registry.invalid/init:2, command: [/bin/true]}
+YAML
+eventually 120 is restore r1 '{.status.phase}' Completed ||
+  fail "r1 did not complete: $(kubectl get restore -n "$srv_ns" r1 -o yaml; cat "$work/server.log")"
+is restore r1 '{.status.hookStatus.hooksAttempted}' 1 ||
+  fail "hookStatus: $(srv restore r1 '{.status.hookStatus}')"
+[ -z "$(srv restore r1 '{.status.hookStatus.hooksFailed}')" ] ||
+  fail "hooks failed: $(srv restore r1 '{.status}')"
+[ "$(cat "$srv_marker" 2>/dev/null)" = from-server ] || fail "the server's exec hook did not run"
+[ "$(kubectl -n "$app_ns" get pod api -o 'jsonpath={.spec.initContainers[0].name}')" = spec-init ] ||
+  fail "the restored pod lacks the spec's init container"
 echo "PASS"
