@@ -355,6 +355,10 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     summary << " (" << static_cast<int64_t>(static_cast<double>(items) / seconds) << " items/s)";
   }
   summary << ", " << done.status.errors << " errors, " << done.status.warnings << " warnings.";
+  if (done.status.hooks_attempted != 0 || done.status.hooks_failed != 0) {
+    summary << " Exec hooks: " << done.status.hooks_attempted << " attempted, "
+            << done.status.hooks_failed << " failed.";
+  }
   ctx.out << summary.str() << "\n";
   if (phase == api::backup_phase::kCompleted || phase == api::backup_phase::kPartiallyFailed) {
     ctx.out << "Stored in " << (*store)->Describe() << " under "
@@ -560,6 +564,8 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
     out << "Total items to be backed up:  " << b.status.progress->total_items << "\n";
     out << "Items backed up:              " << b.status.progress->items_backed_up << "\n";
   }
+  out << "\nHooksAttempted:  " << b.status.hooks_attempted << "\n";
+  out << "HooksFailed:     " << b.status.hooks_failed << "\n";
   if (!details) {
     return;
   }

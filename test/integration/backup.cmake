@@ -16,3 +16,10 @@ arca_copts(backup_bench)
 arca_integration_test(NAME bench.backup_smoke
                       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_backup_smoke.sh
                               ${PROJECT_BINARY_DIR})
+
+# Backup exec hooks through the real binary (pods on the kwok node run the commands here).
+foreach(case around_the_pod fail_skips_pod continue_keeps_pod timeout server_spec_hooks)
+  arca_integration_test(NAME backup.hooks.${case}
+                        COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backup_hooks_test.sh $<TARGET_FILE:arca>
+                                ${case})
+endforeach()
