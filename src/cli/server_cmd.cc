@@ -33,6 +33,8 @@ struct ServerFlags {
   std::string metrics_address = ":8085";
   std::string default_backup_ttl = "720h";
   std::string store_validation_frequency = "1m";
+  std::string garbage_collection_frequency = "1h";
+  bool schedule_skip_immediately = false;
   std::string log_format = "text";
   std::string log_level = "info";
   std::string disable_controllers;
@@ -75,7 +77,8 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
   options.metrics_address = flags.metrics_address;
   auto ttl = DurationFlag("--default-backup-ttl", flags.default_backup_ttl);
   auto freq = DurationFlag("--store-validation-frequency", flags.store_validation_frequency);
-  for (const Status& s : {ttl.status(), freq.status()}) {
+  auto gc = DurationFlag("--garbage-collection-frequency", flags.garbage_collection_frequency);
+  for (const Status& s : {ttl.status(), freq.status(), gc.status()}) {
     if (!s.ok()) {
       ctx.Fail(s);
       return 1;
@@ -83,6 +86,13 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
   }
   options.default_backup_ttl = *ttl;
   options.store_validation_frequency = *freq;
+  if (*gc <= std::chrono::nanoseconds::zero()) {
+    ctx.Fail(
+        InvalidArgumentError("--garbage-collection-frequency must be positive, e.g. 1h or 30s"));
+    return 1;
+  }
+  options.garbage_collection_frequency = *gc;
+  options.schedule_skip_immediately = flags.schedule_skip_immediately;
   std::stringstream list(flags.disable_controllers);
   for (std::string name; std::getline(list, name, ',');) {
     if (!name.empty()) {
@@ -177,6 +187,11 @@ void AddServerCommands(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--store-validation-frequency", flags->store_validation_frequency,
                   "How often to validate backup storage locations (0: once)")
       ->capture_default_str();
+  cmd->add_option("--garbage-collection-frequency", flags->garbage_collection_frequency,
+                  "How often to look for expired backups to delete")
+      ->capture_default_str();
+  cmd->add_flag("--schedule-skip-immediately", flags->schedule_skip_immediately,
+                "Schedules that do not say otherwise skip the run due at creation or unpause");
   cmd->add_option("--log-format", flags->log_format, "Log format: text or json")
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "Log level: debug, info, warning, error")

@@ -7,6 +7,7 @@
 #include "controller/download_request.h"
 #include "controller/http_server.h"
 #include "controller/restore_controller.h"
+#include "controller/schedule_controller.h"
 #include "controller/server_status.h"
 #include "controller/storage_location.h"
 
@@ -109,6 +110,10 @@ void Server::StartControllers() {
   add("backup-deletion", "deletebackuprequests",
       std::make_unique<BackupDeletionReconciler>(client_, ns, clock_, log_, stores_, metrics_), 2,
       std::chrono::hours(1));
+  add("schedule", "schedules",
+      std::make_unique<ScheduleReconciler>(client_, ns, clock_, log_,
+                                           options_.schedule_skip_immediately),
+      1, ScheduleReconciler::kResync);
   for (auto& c : controllers_) {
     c->Start();
   }

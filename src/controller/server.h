@@ -46,6 +46,11 @@ struct ServerOptions {
   std::string metrics_address = ":8085";
   std::chrono::nanoseconds default_backup_ttl = std::chrono::hours(720);
   std::chrono::nanoseconds store_validation_frequency = std::chrono::minutes(1);
+  // --schedule-skip-immediately: a Schedule that does not set spec.skipImmediately skips the run
+  // due when it is created or unpaused.
+  bool schedule_skip_immediately = false;
+  // --garbage-collection-frequency: how often the gc controller looks at every Backup again.
+  std::chrono::nanoseconds garbage_collection_frequency = std::chrono::hours(1);
   std::set<std::string> disabled_controllers;
   std::string server_version;  // "v0.1.0"
   LeaderElectionConfig leader_election;

@@ -72,6 +72,51 @@ spec:
 YAML
 }
 
+# A Schedule with `@every 5s` makes Backups named <schedule>-<timestamp> with the schedule label,
+# and they complete; status.lastBackup follows; pausing it stops new ones.
+case_schedule() {
+  app="$ns-app"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  kubectl create configmap -n "$app" c1 --from-literal=k=v >/dev/null
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+  start_server a
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Schedule
+metadata: {name: often}
+spec:
+  schedule: "@every 5s"
+  template: {includedNamespaces: [$app], ttl: 1h0m0s}
+YAML
+  count() { kubectl get backups -n "$ns" -l velero.io/schedule-name=often -o name | wc -l; }
+  completed() {
+    [ "$(kubectl get backups -n "$ns" -l velero.io/schedule-name=often \
+      -o 'jsonpath={range .items[*]}{.status.phase}{"\n"}{end}' | grep -c '^Completed$')" -ge "$1" ]
+  }
+  eventually 60 completed 3 ||
+    fail "fewer than 3 completed scheduled backups: $(kubectl get backups -n "$ns" -o wide; cat "$work/a.log")"
+  has_value schedule often '{.status.phase}' Enabled || fail "schedule not Enabled"
+  [ -n "$(jsonpath schedule often '{.status.lastBackup}')" ] || fail "no status.lastBackup"
+  names=$(kubectl get backups -n "$ns" -l velero.io/schedule-name=often -o name)
+  for n in $names; do
+    [[ "$n" =~ ^backup.velero.io/often-[0-9]{14}$ ]] || fail "backup name $n is not often-<timestamp>"
+  done
+  kubectl patch schedule -n "$ns" often --type merge -p '{"spec":{"paused":true}}' >/dev/null
+  sleep 3  # a run already being reconciled may still land
+  before=$(count)
+  sleep 12  # more than two periods
+  after=$(count)
+  [ "$before" = "$after" ] || fail "a paused schedule made backups: $before then $after"
+}
+
 # ServerStatusRequests get phase Processed and the server's version.
 case_ssr_processed() {
   start_server a
