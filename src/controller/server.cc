@@ -5,6 +5,7 @@
 #include "controller/backup_controller.h"
 #include "controller/backup_deletion.h"
 #include "controller/download_request.h"
+#include "controller/gc_controller.h"
 #include "controller/http_server.h"
 #include "controller/restore_controller.h"
 #include "controller/schedule_controller.h"
@@ -114,6 +115,8 @@ void Server::StartControllers() {
       std::make_unique<ScheduleReconciler>(client_, ns, clock_, log_,
                                            options_.schedule_skip_immediately),
       1, ScheduleReconciler::kResync);
+  add("gc", "backups", std::make_unique<GcReconciler>(client_, ns, clock_, log_), 1,
+      options_.garbage_collection_frequency);
   for (auto& c : controllers_) {
     c->Start();
   }

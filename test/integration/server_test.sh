@@ -117,6 +117,55 @@ YAML
   [ "$before" = "$after" ] || fail "a paused schedule made backups: $before then $after"
 }
 
+# GC: a backup with a ttl of a few seconds is deleted with its stored data once expired; an
+# expired backup on a ReadOnly location stays, labelled velero.io/gc-failure=BSLReadOnly.
+case_gc() {
+  app="$ns-app"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  kubectl create configmap -n "$app" c1 --from-literal=k=v >/dev/null
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: ro}
+spec:
+  provider: filesystem
+  accessMode: ReadOnly
+  objectStorage: {bucket: robk}
+  config: {root: "$work/fs"}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: kept}
+spec: {includedNamespaces: [$app], storageLocation: ro}
+status: {phase: Completed, expiration: "2026-01-01T00:00:00Z"}
+YAML
+  start_server a --garbage-collection-frequency 2s
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: short}
+spec: {includedNamespaces: [$app], ttl: 4s}
+YAML
+  eventually 30 has_value backup short '{.status.phase}' Completed ||
+    fail "short did not complete: $(kubectl get backup -n "$ns" short -o yaml; cat "$work/a.log")"
+  [ -s "$work/fs/bk/backups/short/velero-backup.json" ] || fail "no stored data for short"
+  eventually 40 gone backup short ||
+    fail "the expired backup is still there: $(kubectl get backup,deletebackuprequests -n "$ns" -o yaml; cat "$work/a.log")"
+  [ ! -e "$work/fs/bk/backups/short" ] || fail "the stored data of short is left: $(ls -R "$work/fs/bk/backups/short")"
+  eventually 20 has_value backup kept '{.metadata.labels.velero\.io/gc-failure}' BSLReadOnly ||
+    fail "kept not labelled: $(kubectl get backup -n "$ns" kept -o yaml)"
+  [ -z "$(kubectl get deletebackuprequests -n "$ns" -l velero.io/backup-name=kept -o name)" ] ||
+    fail "a deletion was requested for a backup on a ReadOnly location"
+}
+
 # ServerStatusRequests get phase Processed and the server's version.
 case_ssr_processed() {
   start_server a
