@@ -5,14 +5,18 @@
 //   - the list ceiling: the same objects listed raw, one paginated list per type (limit 500) all
 //     in parallel, items split from the stream but not parsed;
 //   - `arca backup create --standalone -l arca-bench-backup=N` to a filesystem store and to the
-//     environment's MinIO.
-// Three rounds run each once, interleaved; the table shows the fastest run of each and the highest
-// peak RSS.
+//     environment's MinIO;
+//   - with --gzip-level L, the filesystem run again with `--gzip-level L` (the default is 6), to
+//     compare time, CPU and tarball size in the same run.
+// Three rounds run each once, interleaved; the table shows the fastest run of each, the lowest
+// CPU time (user + system of the child) and the highest peak RSS, and for filesystem runs the
+// tarball's size.
 // The backup also takes the N/100 namespaces and the objects the cluster derives from W(N) with
 // its labels (an EndpointSlice and an Endpoints per Service), so it writes 1.13 N objects.
 // Prints a table and, as the last line, one JSON object with the figures.
 //
-// Usage: backup_bench --n N --arca PATH   (KUBECONFIG; AWS_* and S3_BUCKET from `testenv env`
+// Usage: backup_bench --n N --arca PATH [--gzip-level L]   (KUBECONFIG; AWS_* and S3_BUCKET from
+// `testenv env`
 //        for MinIO)
 //        backup_bench --child ceiling N   (internal: one ceiling run, prints the count)
 
@@ -50,6 +54,8 @@ constexpr int kRounds = 3;
 
 struct Measured {
   double seconds = 0;
+  double cpu_seconds = 0;      // user + system
+  int64_t tarball_bytes = -1;  // filesystem runs
   long max_rss_kib = 0;
   int exit_code = -1;
   int64_t objects = 0;
@@ -258,6 +264,10 @@ Measured RunMeasured(const std::vector<std::string>& argv,
   ::wait4(pid, &status, 0, &usage);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m.max_rss_kib = usage.ru_maxrss;
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  m.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
   m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return m;
 }
@@ -294,15 +304,20 @@ Measured Best(const std::vector<Measured>& runs) {
       best = m;
     }
   }
-  // Peak RSS: the highest of the runs, so that the figure is never flattering.
+  // Peak RSS: the highest of the runs, so that the figure is never flattering. CPU: the lowest,
+  // as for time (the load of the shared machine only ever adds to it).
   for (const Measured& m : runs) {
     best.max_rss_kib = std::max(best.max_rss_kib, m.max_rss_kib);
+    if (m.exit_code == 0) {
+      best.cpu_seconds = std::min(best.cpu_seconds, m.cpu_seconds);
+    }
   }
   return best;
 }
 
 int Main(int argc, char** argv) {
   int n = 1000;
+  int gzip_level = 0;
   std::string arca;
   const std::string self = argv[0];
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -314,13 +329,15 @@ int Main(int argc, char** argv) {
       n = std::atoi(argv[i + 1]);
     } else if (flag == "--arca") {
       arca = argv[i + 1];
+    } else if (flag == "--gzip-level") {
+      gzip_level = std::atoi(argv[i + 1]);
     } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  if (arca.empty() || n < 1) {
-    std::fprintf(stderr, "usage: backup_bench --n N --arca PATH\n");
+  if (arca.empty() || n < 1 || gzip_level < 0 || gzip_level > 12) {
+    std::fprintf(stderr, "usage: backup_bench --n N --arca PATH [--gzip-level 1..12]\n");
     return 2;
   }
   Result<kube::ConnectionPtr> conn = Connect();
@@ -342,15 +359,29 @@ int Main(int argc, char** argv) {
   };
   const std::string dir = std::filesystem::temp_directory_path().string() + "/arca-bench-backup-" +
                           std::to_string(::getpid());
-  std::vector<std::pair<std::string, std::string>> stores = {{"arca-backup-fs", "file://" + dir}};
+  struct Target {
+    std::string name;
+    std::string url;
+    std::vector<std::string> extra;  // more flags
+    bool filesystem = false;
+  };
+  std::vector<Target> stores = {{"arca-backup-fs", "file://" + dir, {}, true}};
+  if (gzip_level > 0) {
+    stores.push_back({"arca-backup-fs-gzip" + std::to_string(gzip_level),
+                      "file://" + dir,
+                      {"--gzip-level", std::to_string(gzip_level)},
+                      true});
+  }
   const char* bucket = std::getenv("S3_BUCKET");           // NOLINT(concurrency-mt-unsafe)
   const char* endpoint = std::getenv("AWS_ENDPOINT_URL");  // NOLINT(concurrency-mt-unsafe)
   const char* region = std::getenv("AWS_REGION");          // NOLINT(concurrency-mt-unsafe)
   if (bucket != nullptr && endpoint != nullptr) {
-    stores.emplace_back("arca-backup-minio", std::string("s3://") + bucket + "/arca-bench-" +
-                                                 std::to_string(::getpid()) + "?region=" +
-                                                 (region != nullptr ? region : "us-east-1") +
-                                                 "&s3Url=" + endpoint + "&s3ForcePathStyle=true");
+    stores.push_back({"arca-backup-minio",
+                      std::string("s3://") + bucket + "/arca-bench-" + std::to_string(::getpid()) +
+                          "?region=" + (region != nullptr ? region : "us-east-1") +
+                          "&s3Url=" + endpoint + "&s3ForcePathStyle=true",
+                      {},
+                      false});
   }
   // Rounds interleave the runs, so that a burst of load on the shared machine hits all of them.
   std::vector<std::vector<Measured>> runs(1 + stores.size());
@@ -367,12 +398,20 @@ int Main(int argc, char** argv) {
       std::string out;
       const std::string backup =
           "bench-" + std::to_string(n) + "-" + std::to_string(backup_index++);
-      Measured m = RunMeasured({arca, "backup", "create", backup, "--standalone", "--storage",
-                                stores[i].second, "-l", Label(n)},
-                               [&](std::string_view s) { out += s; });
+      std::vector<std::string> args = {arca,          "backup",       "create",
+                                       backup,        "--standalone", "--storage",
+                                       stores[i].url, "-l",           Label(n)};
+      args.insert(args.end(), stores[i].extra.begin(), stores[i].extra.end());
+      Measured m = RunMeasured(args, [&](std::string_view s) { out += s; });
       m.objects = ItemsFromSummary(out);
+      if (stores[i].filesystem) {
+        std::error_code ec;
+        const auto size =
+            std::filesystem::file_size(dir + "/backups/" + backup + "/" + backup + ".tar.gz", ec);
+        m.tarball_bytes = ec ? -1 : static_cast<int64_t>(size);
+      }
       if (m.objects < 0) {
-        std::fprintf(stderr, "%s: %s\n", stores[i].first.c_str(), out.c_str());
+        std::fprintf(stderr, "%s: %s\n", stores[i].name.c_str(), out.c_str());
         m.exit_code = m.exit_code == 0 ? 1 : m.exit_code;
       }
       runs[i + 1].push_back(m);
@@ -380,29 +419,30 @@ int Main(int argc, char** argv) {
   }
   std::vector<Row> rows = {{"list-ceiling", Best(runs[0])}};
   for (size_t i = 0; i < stores.size(); ++i) {
-    rows.push_back({stores[i].first, Best(runs[i + 1])});
+    rows.push_back({stores[i].name, Best(runs[i + 1])});
   }
   std::filesystem::remove_all(dir);
 
   const double ceiling = rows.front().m.seconds;
   std::printf("W(%d): %d objects in %d namespaces (seeding took %.1f s)\n", n, n,
               std::max(1, n / 100), seed_seconds);
-  std::printf("%-18s %10s %10s %12s %14s %12s\n", "run", "objects", "seconds", "objects/s",
-              "peak RSS MiB", "x ceiling");
+  std::printf("%-22s %10s %10s %8s %12s %14s %12s %13s\n", "run", "objects", "seconds", "CPU s",
+              "objects/s", "peak RSS MiB", "x ceiling", "tarball MiB");
   nlohmann::json summary = {
       {"benchmark", "backup"}, {"n", n}, {"namespaces", std::max(1, n / 100)}};
   bool ok = true;
   for (const Row& r : rows) {
     const double rate = r.m.seconds > 0 ? static_cast<double>(r.m.objects) / r.m.seconds : 0;
     const double ratio = ceiling > 0 ? r.m.seconds / ceiling : 0;
-    std::printf("%-18s %10lld %10.2f %12.0f %14.1f %12.2f\n", r.name.c_str(),
-                static_cast<long long>(r.m.objects), r.m.seconds, rate,
-                static_cast<double>(r.m.max_rss_kib) / 1024.0, ratio);
-    summary["runs"][r.name] = {{"objects", r.m.objects},
-                               {"seconds", r.m.seconds},
-                               {"objects_per_second", rate},
-                               {"peak_rss_kib", r.m.max_rss_kib},
-                               {"ratio_to_ceiling", ratio}};
+    std::printf("%-22s %10lld %10.2f %8.2f %12.0f %14.1f %12.2f %13.2f\n", r.name.c_str(),
+                static_cast<long long>(r.m.objects), r.m.seconds, r.m.cpu_seconds, rate,
+                static_cast<double>(r.m.max_rss_kib) / 1024.0, ratio,
+                r.m.tarball_bytes >= 0 ? static_cast<double>(r.m.tarball_bytes) / 1048576.0 : 0.0);
+    summary["runs"][r.name] = {
+        {"objects", r.m.objects},         {"seconds", r.m.seconds},
+        {"cpu_seconds", r.m.cpu_seconds}, {"tarball_bytes", r.m.tarball_bytes},
+        {"objects_per_second", rate},     {"peak_rss_kib", r.m.max_rss_kib},
+        {"ratio_to_ceiling", ratio}};
     ok = ok && r.m.exit_code == 0 && r.m.objects >= n;
   }
   std::printf("%s\n", summary.dump().c_str());
