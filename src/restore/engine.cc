@@ -1339,7 +1339,7 @@ void RestoreRun::StartPodHooks(const Task& task, const std::string& target_ns, c
     };
     hooks::HookRunResult r = pod_hooks_->Run(pod, log);
     {
-      const std::lock_guard<std::mutex> lock(mu_);
+      const std::lock_guard<std::mutex> counts_lock(mu_);
       restore().status.hooks_attempted += r.attempted;
       restore().status.hooks_failed += r.failed;
     }
