@@ -34,6 +34,7 @@ struct ServerFlags {
   std::string default_backup_ttl = "720h";
   std::string store_validation_frequency = "1m";
   std::string garbage_collection_frequency = "1h";
+  std::string backup_sync_period = "1m";
   bool schedule_skip_immediately = false;
   std::string log_format = "text";
   std::string log_level = "info";
@@ -78,7 +79,8 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
   auto ttl = DurationFlag("--default-backup-ttl", flags.default_backup_ttl);
   auto freq = DurationFlag("--store-validation-frequency", flags.store_validation_frequency);
   auto gc = DurationFlag("--garbage-collection-frequency", flags.garbage_collection_frequency);
-  for (const Status& s : {ttl.status(), freq.status(), gc.status()}) {
+  auto sync = DurationFlag("--backup-sync-period", flags.backup_sync_period);
+  for (const Status& s : {ttl.status(), freq.status(), gc.status(), sync.status()}) {
     if (!s.ok()) {
       ctx.Fail(s);
       return 1;
@@ -93,6 +95,10 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
   }
   options.garbage_collection_frequency = *gc;
   options.schedule_skip_immediately = flags.schedule_skip_immediately;
+  // Velero: a negative period means the default.
+  options.backup_sync_period = *sync < std::chrono::nanoseconds::zero()
+                                   ? std::chrono::nanoseconds(std::chrono::minutes(1))
+                                   : *sync;
   std::stringstream list(flags.disable_controllers);
   for (std::string name; std::getline(list, name, ',');) {
     if (!name.empty()) {
@@ -189,6 +195,9 @@ void AddServerCommands(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   cmd->add_option("--garbage-collection-frequency", flags->garbage_collection_frequency,
                   "How often to look for expired backups to delete")
+      ->capture_default_str();
+  cmd->add_option("--backup-sync-period", flags->backup_sync_period,
+                  "How often to sync backups from object storage into the cluster (0: never)")
       ->capture_default_str();
   cmd->add_flag("--schedule-skip-immediately", flags->schedule_skip_immediately,
                 "Schedules that do not say otherwise skip the run due at creation or unpause");

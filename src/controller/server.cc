@@ -4,6 +4,7 @@
 
 #include "controller/backup_controller.h"
 #include "controller/backup_deletion.h"
+#include "controller/backup_sync.h"
 #include "controller/download_request.h"
 #include "controller/gc_controller.h"
 #include "controller/http_server.h"
@@ -117,6 +118,10 @@ void Server::StartControllers() {
       1, ScheduleReconciler::kResync);
   add("gc", "backups", std::make_unique<GcReconciler>(client_, ns, clock_, log_), 1,
       options_.garbage_collection_frequency);
+  add("backup-sync", "backupstoragelocations",
+      std::make_unique<BackupSyncReconciler>(client_, ns, clock_, log_, stores_,
+                                             options_.backup_sync_period),
+      1, BackupSyncReconciler::kResync);
   for (auto& c : controllers_) {
     c->Start();
   }

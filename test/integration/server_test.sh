@@ -166,6 +166,53 @@ YAML
     fail "a deletion was requested for a backup on a ReadOnly location"
 }
 
+# Backup sync: Backup CRs deleted from the cluster come back from the bucket (MinIO) with the
+# location label, and one of them restores through a Restore CR; a Backup whose stored data is
+# removed is deleted from the cluster; lastSyncedTime is written.
+case_backup_sync() {
+  app="$ns-app"
+  kubectl create namespace "$app" >/dev/null
+  trap 'kubectl delete namespace "$app" --wait=false >/dev/null 2>&1 || true; s3 rm --recursive "s3://$S3_BUCKET/$ns" >/dev/null 2>&1 || true; cleanup' EXIT
+  kubectl create configmap -n "$app" c1 --from-literal=k=v1 >/dev/null
+  make_minio_bsl default "$S3_BUCKET" "$ns"
+  kubectl patch bsl -n "$ns" default --type merge -p '{"spec":{"default":true}}' >/dev/null
+  start_server a --backup-sync-period 2s
+  eventually 30 has_value bsl default '{.status.phase}' Available ||
+    fail "the location is not Available: $(kubectl get bsl -n "$ns" default -o yaml)"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b1}
+spec: {includedNamespaces: [$app]}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b2}
+spec: {includedNamespaces: [$app]}
+YAML
+  eventually 60 has_value backup b1 '{.status.phase}' Completed || fail "b1 did not complete"
+  eventually 60 has_value backup b2 '{.status.phase}' Completed || fail "b2 did not complete"
+  eventually 20 test -n "$(jsonpath bsl default '{.status.lastSyncedTime}')" || fail "no lastSyncedTime"
+  uid=$(jsonpath backup b1 '{.metadata.uid}')
+  kubectl delete backup -n "$ns" b1 b2 >/dev/null
+  eventually 30 has_value backup b1 '{.status.phase}' Completed ||
+    fail "b1 did not come back from the bucket: $(kubectl get backups -n "$ns"; cat "$work/a.log")"
+  eventually 30 has_value backup b2 '{.status.phase}' Completed || fail "b2 did not come back"
+  [ "$(jsonpath backup b1 '{.metadata.uid}')" != "$uid" ] || fail "b1 was never deleted"
+  [ "$(jsonpath backup b1 '{.metadata.labels.velero\.io/storage-location}')" = default ] ||
+    fail "no storage-location label on the synced b1"
+  [ "$(jsonpath backup b1 '{.spec.storageLocation}')" = default ] || fail "synced b1 storageLocation"
+  # b2's data goes: its Backup goes too.
+  s3 rm --recursive "s3://$S3_BUCKET/$ns/backups/b2/" >/dev/null
+  eventually 30 gone backup b2 || fail "b2 stays although its data is gone"
+  kubectl delete configmap -n "$app" c1 >/dev/null
+  printf 'apiVersion: velero.io/v1\nkind: Restore\nmetadata: {name: r1}\nspec: {backupName: b1}\n' |
+    kubectl apply -n "$ns" -f - >/dev/null
+  eventually 60 has_value restore r1 '{.status.phase}' Completed ||
+    fail "r1 did not complete: $(kubectl get restore -n "$ns" r1 -o yaml; cat "$work/a.log")"
+  [ "$(kubectl get configmap -n "$app" c1 -o 'jsonpath={.data.k}')" = v1 ] || fail "c1 is not back"
+}
+
 # ServerStatusRequests get phase Processed and the server's version.
 case_ssr_processed() {
   start_server a
