@@ -88,12 +88,10 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
   }
   options.default_backup_ttl = *ttl;
   options.store_validation_frequency = *freq;
-  if (*gc <= std::chrono::nanoseconds::zero()) {
-    ctx.Fail(
-        InvalidArgumentError("--garbage-collection-frequency must be positive, e.g. 1h or 30s"));
-    return 1;
-  }
-  options.garbage_collection_frequency = *gc;
+  // Velero: 0 (or less) means the default, 1h.
+  options.garbage_collection_frequency = *gc <= std::chrono::nanoseconds::zero()
+                                             ? std::chrono::nanoseconds(std::chrono::hours(1))
+                                             : *gc;
   options.schedule_skip_immediately = flags.schedule_skip_immediately;
   // Velero: a negative period means the default.
   options.backup_sync_period = *sync < std::chrono::nanoseconds::zero()

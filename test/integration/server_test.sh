@@ -205,12 +205,27 @@ YAML
   # b2's data goes: its Backup goes too.
   s3 rm --recursive "s3://$S3_BUCKET/$ns/backups/b2/" >/dev/null
   eventually 30 gone backup b2 || fail "b2 stays although its data is gone"
+  # The location becomes ReadOnly: a new backup to it is refused with Velero's message, nothing
+  # is written, and the restore below reads from it.
+  kubectl patch bsl -n "$ns" default --type merge -p '{"spec":{"accessMode":"ReadOnly"}}' >/dev/null
+  before=$(s3 ls --recursive "s3://$S3_BUCKET/$ns/backups/")
+  printf 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b3}\nspec: {includedNamespaces: [%s]}\n' \
+    "$app" | kubectl apply -n "$ns" -f - >/dev/null
+  eventually 20 has_value backup b3 '{.status.phase}' FailedValidation ||
+    fail "b3 to a ReadOnly location: $(kubectl get backup -n "$ns" b3 -o yaml)"
+  [[ "$(jsonpath backup b3 '{.status.validationErrors[0]}')" == *"default is currently in read-only mode"* ]] ||
+    fail "b3 reason: $(jsonpath backup b3 '{.status.validationErrors}')"
   kubectl delete configmap -n "$app" c1 >/dev/null
   printf 'apiVersion: velero.io/v1\nkind: Restore\nmetadata: {name: r1}\nspec: {backupName: b1}\n' |
     kubectl apply -n "$ns" -f - >/dev/null
   eventually 60 has_value restore r1 '{.status.phase}' Completed ||
     fail "r1 did not complete: $(kubectl get restore -n "$ns" r1 -o yaml; cat "$work/a.log")"
   [ "$(kubectl get configmap -n "$app" c1 -o 'jsonpath={.data.k}')" = v1 ] || fail "c1 is not back"
+  # Restore artefacts may be written to a ReadOnly location (Velero allows them); backups/ is
+  # untouched.
+  after=$(s3 ls --recursive "s3://$S3_BUCKET/$ns/backups/")
+  [ -n "$before" ] && [ "$after" = "$before" ] ||
+    fail "backups/ changed on a ReadOnly location: before $before after $after"
 }
 
 # ServerStatusRequests get phase Processed and the server's version.
