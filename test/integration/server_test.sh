@@ -479,6 +479,10 @@ for l in lines:
     fail "--disable-controllers bogus accepted"
   fi
   grep -q 'unknown controller "bogus"; valid names' "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+  for flag in --backup-sync-period --garbage-collection-frequency; do
+    if "$arca" server -n "$ns" "$flag" 5 >"$work/bad" 2>&1; then fail "$flag 5 accepted"; fi
+    grep -q -- "$flag: .*use a Go duration" "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+  done
   if "$arca" server -n "$ns" --metrics-address "127.0.0.1:$port_a" >"$work/bad" 2>&1; then
     fail "a busy metrics port was accepted"
   fi
