@@ -355,8 +355,8 @@ case_same_backup_to_filesystem_and_minio() {
   fs_files=$(cd "$work/store/backups/same" && ls | sort)
   s3_files=$(cd "$work/s3" && ls | sort)
   [ "$fs_files" = "$s3_files" ] || fail "different files: fs [$fs_files] s3 [$s3_files]"
-  [ "$(entries "$work/store/backups/same/same.tar.gz")" = "$(entries "$work/s3/same.tar.gz")" ] ||
-    fail "the two tarballs hold different entries"
+  diff <(entries "$work/store/backups/same/same.tar.gz") <(entries "$work/s3/same.tar.gz") ||
+    fail "the two tarballs hold different entries (diff above: filesystem < > MinIO)"
   [ "$(entries "$work/s3/same.tar.gz" | wc -l)" = 10 ] || fail "unexpected entries in MinIO: $(entries "$work/s3/same.tar.gz")"
   grep -q '"phase": "Completed"' "$work/s3/velero-backup.json" || fail "MinIO metadata not Completed"
   # The store's listing shows it.

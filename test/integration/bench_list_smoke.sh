@@ -11,7 +11,7 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["benchmark"] == "list", d
 clients = d["clients"]
-assert sorted(clients) == ["arca-paged", "arca-single", "kubectl-get-raw"], clients
+assert sorted(clients) == ["arca-paged", "arca-single", "arca-single-no-loop", "kubectl-get-raw"], clients
 for name, c in clients.items():
     assert c["objects"] == 300 and c["seconds"] > 0 and c["peak_rss_kib"] > 0, (name, c)
 '
