@@ -425,9 +425,6 @@ class CurlTransport::Impl {
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      options_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-    // Wait for a connection being set up to say whether it multiplexes, rather than opening a
-    // connection per request when many start at once.
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (options_.insecure_skip_tls_verify) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -511,6 +508,10 @@ class CurlTransport::Impl {
   // to the sink (and on_headers before it). Returns when the loop has finished the transfer.
   CURLcode RunOnLoop(TransferState& state) {
     curl_easy_setopt(state.easy, CURLOPT_SHARE, loop_share_);
+    // Wait for a connection being set up to say whether it multiplexes, rather than opening a
+    // connection per request when many start at once. Only here: a transfer run by
+    // curl_easy_perform on its own thread would wait for a connection another thread holds.
+    curl_easy_setopt(state.easy, CURLOPT_PIPEWAIT, 1L);
     Post({Command::Kind::kAdd, &state});
     const Request& req = *state.request;
     bool failed = false;
