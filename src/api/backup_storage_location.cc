@@ -27,28 +27,6 @@ nlohmann::json SecretKeySelectorToJson(const SecretKeySelector& s) {
 
 }  // namespace
 
-Status CheckTypeMeta(const nlohmann::json& j, std::string_view kind) {
-  if (!j.is_object()) {
-    return InvalidArgumentError("a " + std::string(kind) + " must be a JSON object, got " +
-                                j.type_name());
-  }
-  FieldReader top(j, "");
-  std::string api_version;
-  std::string got_kind;
-  top.String("apiVersion", api_version);
-  top.String("kind", got_kind);
-  RETURN_IF_ERROR(top.status());
-  if (!api_version.empty() && api_version != kVeleroApiVersion) {
-    return InvalidArgumentError("apiVersion is \"" + api_version + "\", expected \"" +
-                                kVeleroApiVersion + "\"");
-  }
-  if (!got_kind.empty() && got_kind != kind) {
-    return InvalidArgumentError("kind is \"" + got_kind + "\", expected \"" + std::string(kind) +
-                                "\"");
-  }
-  return OkStatus();
-}
-
 Result<BackupStorageLocation> BackupStorageLocationFromJson(const nlohmann::json& j) {
   RETURN_IF_ERROR(CheckTypeMeta(j, "BackupStorageLocation"));
   BackupStorageLocation bsl;

@@ -71,7 +71,4 @@ Result<BackupStorageLocation> BackupStorageLocationFromJson(const nlohmann::json
 // Encodes with apiVersion and kind, omitting empty fields.
 nlohmann::json BackupStorageLocationToJson(const BackupStorageLocation& bsl);
 
-// Checks apiVersion and kind when present (shared by the decoders of every kind).
-Status CheckTypeMeta(const nlohmann::json& j, std::string_view kind);
-
 }  // namespace arca::api

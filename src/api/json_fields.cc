@@ -1,5 +1,7 @@
 #include "api/json_fields.h"
 
+#include "api/backup.h"
+
 namespace arca::api {
 namespace {
 const nlohmann::json& EmptyObject() {
@@ -190,6 +192,28 @@ void SetJson(nlohmann::json& j, const char* key, const nlohmann::json& v) {
   if (!v.is_null() && !(v.is_object() && v.empty()) && !(v.is_array() && v.empty())) {
     j[key] = v;
   }
+}
+
+Status CheckTypeMeta(const nlohmann::json& j, std::string_view kind) {
+  if (!j.is_object()) {
+    return InvalidArgumentError("a " + std::string(kind) + " must be a JSON object, got " +
+                                j.type_name());
+  }
+  FieldReader top(j, "");
+  std::string api_version;
+  std::string got_kind;
+  top.String("apiVersion", api_version);
+  top.String("kind", got_kind);
+  RETURN_IF_ERROR(top.status());
+  if (!api_version.empty() && api_version != kVeleroApiVersion) {
+    return InvalidArgumentError("apiVersion is \"" + api_version + "\", expected \"" +
+                                kVeleroApiVersion + "\"");
+  }
+  if (!got_kind.empty() && got_kind != kind) {
+    return InvalidArgumentError("kind is \"" + got_kind + "\", expected \"" + std::string(kind) +
+                                "\"");
+  }
+  return OkStatus();
 }
 
 }  // namespace arca::api

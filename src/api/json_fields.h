@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/duration.h"
@@ -46,6 +47,10 @@ class FieldReader {
   std::string path_;
   Status status_;
 };
+
+// Checks that `j` is an object and that its apiVersion and kind, when present, are velero.io/v1
+// and `kind` (shared by the decoders of every kind). kInvalidArgument naming what is wrong.
+Status CheckTypeMeta(const nlohmann::json& j, std::string_view kind);
 
 // Omit-empty setters for encoding.
 void SetString(nlohmann::json& j, const char* key, const std::string& v);

@@ -5,24 +5,9 @@
 namespace arca::api {
 
 Result<Schedule> ScheduleFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) {
-    return InvalidArgumentError(std::string("a Schedule must be a JSON object, got ") +
-                                j.type_name());
-  }
+  RETURN_IF_ERROR(CheckTypeMeta(j, "Schedule"));
   Schedule out;
   FieldReader top(j, "");
-  std::string api_version;
-  std::string kind;
-  top.String("apiVersion", api_version);
-  top.String("kind", kind);
-  RETURN_IF_ERROR(top.status());
-  if (!api_version.empty() && api_version != kVeleroApiVersion) {
-    return InvalidArgumentError("apiVersion is \"" + api_version + "\", expected \"" +
-                                kVeleroApiVersion + "\"");
-  }
-  if (!kind.empty() && kind != "Schedule") {
-    return InvalidArgumentError("kind is \"" + kind + "\", expected \"Schedule\"");
-  }
   if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) {
     ASSIGN_OR_RETURN(out.metadata, ObjectMetaFromJson(*it));
   }
