@@ -11,6 +11,7 @@
 #include "api/restore.h"
 #include "archive/velero_layout.h"
 #include "cli/backup_cmd.h"
+#include "cli/format.h"
 #include "kube/exec.h"
 #include "restore/engine.h"
 
@@ -41,16 +42,6 @@ struct CreateFlags {
   int concurrency = restore::RestoreOptions{}.concurrency;
   bool restore_managed_fields = true;
 };
-
-std::string Trim(std::string s) {
-  while (!s.empty() && s.front() == ' ') {
-    s.erase(s.begin());
-  }
-  while (!s.empty() && s.back() == ' ') {
-    s.pop_back();
-  }
-  return s;
-}
 
 Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_clock::time_point now) {
   if (f.from_backup.empty() == f.from_file.empty()) {

@@ -1,0 +1,173 @@
+#include "cli/cluster.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+namespace arca::cli {
+
+void ClusterFlags::AddTo(CLI::App& command) {
+  kube.AddTo(command);
+  command.add_option("-n,--namespace", namespace_name,
+                     "The namespace of the server and its resources (default $VELERO_NAMESPACE, "
+                     "else velero)");
+}
+
+std::string ClusterFlags::Namespace() const {
+  if (!namespace_name.empty()) {
+    return namespace_name;
+  }
+  const char* env = std::getenv("VELERO_NAMESPACE");
+  return env != nullptr && env[0] != '\0' ? env : "velero";
+}
+
+Result<VeleroClient> VeleroClient::Connect(const ClusterFlags& flags, Clock& clock) {
+  ASSIGN_OR_RETURN(kube::ConnectionPtr conn, flags.kube.Connect(clock));
+  return VeleroClient(std::move(conn), flags.Namespace(), clock);
+}
+
+VeleroClient::VeleroClient(kube::ConnectionPtr connection, std::string namespace_name, Clock& clock)
+    : connection_(std::move(connection)),
+      client_(&connection_->client()),
+      namespace_(std::move(namespace_name)),
+      clock_(&clock) {}
+
+VeleroClient::VeleroClient(kube::Client& client, std::string namespace_name, Clock& clock)
+    : client_(&client), namespace_(std::move(namespace_name)), clock_(&clock) {}
+
+kube::ResourceRef VeleroClient::Ref(const std::string& resource, const std::string& name) const {
+  kube::ResourceRef ref;
+  ref.gvr = {"velero.io", "v1", resource};
+  ref.namespace_name = namespace_;
+  ref.name = name;
+  return ref;
+}
+
+Status VeleroClient::Explain(const Status& status, const std::string& resource,
+                             const std::string& name) const {
+  std::string what = resource + ".velero.io";
+  if (!name.empty()) {
+    what += " \"" + name + "\"";
+  }
+  if (status.code() == StatusCode::kNotFound) {
+    if (name.empty() || status.message().find("the server could not find the requested "
+                                              "resource") != std::string::npos) {
+      return Status(status.code(), what + ": the API server does not serve " + resource +
+                                       ".velero.io; install the CRDs with `arca install` (" +
+                                       status.message() + ")");
+    }
+    return Status(status.code(), what + " not found in namespace " + namespace_ +
+                                     " (pick another with -n/--namespace or $VELERO_NAMESPACE)");
+  }
+  return Status(status.code(), what + " in namespace " + namespace_ + ": " + status.message());
+}
+
+namespace {
+
+Result<nlohmann::json> ParseObject(const Result<std::string>& body) {
+  if (!body.ok()) {
+    return body.status();
+  }
+  nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
+  if (!j.is_object()) {
+    return InternalError("the API server answered with something that is not a JSON object");
+  }
+  return j;
+}
+
+}  // namespace
+
+Result<nlohmann::json> VeleroClient::Create(const std::string& resource,
+                                            const nlohmann::json& object) {
+  Result<nlohmann::json> out = ParseObject(client_->Create(Ref(resource, ""), object.dump()));
+  if (!out.ok()) {
+    const std::string name =
+        object.contains("metadata") ? object["metadata"].value("name", "") : std::string();
+    if (out.status().code() == StatusCode::kAlreadyExists) {
+      return Status(StatusCode::kAlreadyExists, resource + ".velero.io \"" + name +
+                                                    "\" already exists in namespace " + namespace_ +
+                                                    "; choose another name");
+    }
+    return Explain(
+        out.status(), resource,
+        name.empty() || out.status().code() == StatusCode::kNotFound ? std::string() : name);
+  }
+  return out;
+}
+
+Result<nlohmann::json> VeleroClient::Get(const std::string& resource, const std::string& name) {
+  Result<nlohmann::json> out = ParseObject(client_->Get(Ref(resource, name)));
+  if (!out.ok()) {
+    return Explain(out.status(), resource, name);
+  }
+  return out;
+}
+
+Result<std::vector<nlohmann::json>> VeleroClient::List(const std::string& resource,
+                                                       const std::string& label_selector) {
+  std::vector<nlohmann::json> items;
+  kube::ListOptions options;
+  options.label_selector = label_selector;
+  options.limit = 500;
+  Status st = client_->List(
+      Ref(resource, ""), options,
+      [&items](std::string_view item) {
+        nlohmann::json j = nlohmann::json::parse(item, nullptr, false);
+        if (j.is_object()) {
+          items.push_back(std::move(j));
+        }
+        return OkStatus();
+      },
+      [&items] { items.clear(); });
+  if (!st.ok()) {
+    return Explain(st, resource, "");
+  }
+  std::sort(items.begin(), items.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a["metadata"].value("name", "") < b["metadata"].value("name", "");
+  });
+  return items;
+}
+
+Result<nlohmann::json> VeleroClient::MergePatch(const std::string& resource,
+                                                const std::string& name,
+                                                const nlohmann::json& patch) {
+  Result<nlohmann::json> out =
+      ParseObject(client_->Patch(Ref(resource, name), kube::PatchType::kMerge, patch.dump()));
+  if (!out.ok()) {
+    return Explain(out.status(), resource, name);
+  }
+  return out;
+}
+
+Status VeleroClient::Delete(const std::string& resource, const std::string& name) {
+  Result<std::string> out = client_->Delete(Ref(resource, name));
+  if (!out.ok()) {
+    return Explain(out.status(), resource, name);
+  }
+  return OkStatus();
+}
+
+Result<nlohmann::json> VeleroClient::WaitFor(
+    const std::string& resource, const std::string& name,
+    const std::function<bool(const nlohmann::json&)>& done,
+    const std::function<void(const nlohmann::json&)>& on_update, std::chrono::milliseconds timeout,
+    std::chrono::milliseconds every) {
+  const auto deadline = clock_->Now() + timeout;
+  while (true) {
+    ASSIGN_OR_RETURN(nlohmann::json obj, Get(resource, name));
+    if (on_update) {
+      on_update(obj);
+    }
+    if (done(obj)) {
+      return obj;
+    }
+    if (timeout.count() > 0 && clock_->Now() >= deadline) {
+      return DeadlineExceededError("timed out waiting for " + resource + ".velero.io \"" + name +
+                                   "\" in namespace " + namespace_ +
+                                   " (is `arca server` running for that namespace?)");
+    }
+    clock_->SleepFor(every);
+  }
+}
+
+}  // namespace arca::cli

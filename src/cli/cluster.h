@@ -1,0 +1,79 @@
+// File: cli/cluster.h
+//
+// What the commands that work through the server share: the flags that pick the cluster and the
+// server's namespace (-n/--namespace, default $VELERO_NAMESPACE, else "velero"), and a small
+// client for the velero.io/v1 custom resources in that namespace (create, get, list, patch,
+// delete, and waiting for a condition). Errors name the resource and say what to do: a missing
+// CRD suggests `arca install`, a missing object names the namespace searched.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "kube/connection.h"
+
+namespace arca::cli {
+
+// --kubeconfig, --kubecontext, client rate limits and -n/--namespace.
+struct ClusterFlags {
+  KubeFlags kube;
+  std::string namespace_name;  // empty: $VELERO_NAMESPACE, else "velero"
+
+  void AddTo(CLI::App& command);
+  // The namespace the server watches.
+  std::string Namespace() const;
+};
+
+// velero.io/v1 objects in one namespace. Resources are plural names: "backups", "restores",
+// "schedules", "backupstoragelocations", "deletebackuprequests", "downloadrequests", ...
+class VeleroClient {
+ public:
+  // Connects as kubectl would. The CLI's default rate limit applies.
+  static Result<VeleroClient> Connect(const ClusterFlags& flags, Clock& clock);
+  // Over an existing client (tests); `client` must outlive this.
+  VeleroClient(kube::Client& client, std::string namespace_name, Clock& clock);
+
+  const std::string& namespace_name() const { return namespace_; }
+  kube::Client& client() { return *client_; }
+
+  // POST; returns the created object. kAlreadyExists says the name is taken in the namespace.
+  Result<nlohmann::json> Create(const std::string& resource, const nlohmann::json& object);
+  // kNotFound: "<kind> \"x\" not found in namespace velero".
+  Result<nlohmann::json> Get(const std::string& resource, const std::string& name);
+  // Every object (optionally matching a label selector), sorted by name.
+  Result<std::vector<nlohmann::json>> List(const std::string& resource,
+                                           const std::string& label_selector = "");
+  // A JSON merge patch; returns the patched object.
+  Result<nlohmann::json> MergePatch(const std::string& resource, const std::string& name,
+                                    const nlohmann::json& patch);
+  // DELETE. kNotFound when it is gone already.
+  Status Delete(const std::string& resource, const std::string& name);
+
+  // Polls the object every `every` until `done(object)` returns true (then returns the object),
+  // `on_update(object)` is called for every poll; kDeadlineExceeded after `timeout` (0: no
+  // limit). kNotFound when the object disappears.
+  Result<nlohmann::json> WaitFor(const std::string& resource, const std::string& name,
+                                 const std::function<bool(const nlohmann::json&)>& done,
+                                 const std::function<void(const nlohmann::json&)>& on_update,
+                                 std::chrono::milliseconds timeout,
+                                 std::chrono::milliseconds every = std::chrono::milliseconds(500));
+
+ private:
+  VeleroClient(kube::ConnectionPtr connection, std::string namespace_name, Clock& clock);
+  kube::ResourceRef Ref(const std::string& resource, const std::string& name) const;
+  Status Explain(const Status& status, const std::string& resource, const std::string& name) const;
+
+  std::shared_ptr<kube::Connection> connection_;  // null over an existing client
+  kube::Client* client_;
+  std::string namespace_;
+  Clock* clock_;
+};
+
+}  // namespace arca::cli
