@@ -17,6 +17,7 @@
 #include "archive/gzip.h"
 #include "archive/velero_layout.h"
 #include "backup/engine.h"
+#include "cli/backup_flags.h"
 #include "cli/format.h"
 #include "install/yaml.h"
 #include "kube/encoding.h"
@@ -25,28 +26,6 @@
 
 namespace arca::cli {
 namespace {
-
-// "pods=ns1/p1,ns1/p2;persistentvolumeclaims=ns1/pvc4"
-Result<std::map<std::string, std::string>> ParseOrderedResources(std::string_view text) {
-  std::map<std::string, std::string> out;
-  std::stringstream ss{std::string(text)};
-  std::string part;
-  while (std::getline(ss, part, ';')) {
-    part = Trim(part);
-    if (part.empty()) {
-      continue;
-    }
-    size_t eq = part.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
-      return InvalidArgumentError(
-          "--ordered-resources: \"" + part +
-          "\" is not of the form resource=ns/name,...; e.g. "
-          "--ordered-resources 'pods=ns1/pod1,ns1/pod2;persistentvolumeclaims=ns1/pvc4'");
-    }
-    out[Trim(part.substr(0, eq))] = Trim(part.substr(eq + 1));
-  }
-  return out;
-}
 
 std::string SelectorColumn(const api::Backup& b) {
   if (b.spec.label_selector.has_value()) {
@@ -95,23 +74,9 @@ struct CreateFlags {
   bool standalone = false;
   StorageFlag storage;
   KubeFlags kube;
-  std::vector<std::string> include_namespaces{"*"};
-  std::vector<std::string> exclude_namespaces;
-  std::vector<std::string> include_resources;
-  std::vector<std::string> exclude_resources;
-  bool include_cluster_resources = true;
-  CLI::Option* include_cluster_resources_opt = nullptr;
-  std::vector<std::string> include_cluster_scoped;
-  std::vector<std::string> exclude_cluster_scoped;
-  std::vector<std::string> include_namespace_scoped;
-  std::vector<std::string> exclude_namespace_scoped;
-  std::string selector;
-  std::string or_selector;
-  std::string ordered_resources;
-  std::string ttl;
+  BackupSpecFlags spec;
   std::vector<std::string> labels;
   std::vector<std::string> annotations;
-  std::string storage_location;
   std::string output;
   int list_concurrency = backup::BackupEngineOptions{}.list_concurrency;
   int64_t page_size = backup::BackupEngineOptions{}.page_size;
@@ -125,52 +90,7 @@ Result<api::Backup> BuildBackup(const CreateFlags& f) {
   b.metadata.namespace_ = "velero";
   ASSIGN_OR_RETURN(b.metadata.labels, ParseMapFlag("--labels", f.labels));
   ASSIGN_OR_RETURN(b.metadata.annotations, ParseMapFlag("--annotations", f.annotations));
-  api::BackupSpec& s = b.spec;
-  s.included_namespaces = f.include_namespaces;
-  s.excluded_namespaces = f.exclude_namespaces;
-  s.included_resources = f.include_resources;
-  s.excluded_resources = f.exclude_resources;
-  if (f.include_cluster_resources_opt != nullptr && f.include_cluster_resources_opt->count() > 0) {
-    s.include_cluster_resources = f.include_cluster_resources;
-  }
-  s.included_cluster_scoped_resources = f.include_cluster_scoped;
-  s.excluded_cluster_scoped_resources = f.exclude_cluster_scoped;
-  s.included_namespace_scoped_resources = f.include_namespace_scoped;
-  s.excluded_namespace_scoped_resources = f.exclude_namespace_scoped;
-  if (!f.selector.empty()) {
-    ASSIGN_OR_RETURN(nlohmann::json sel, ParseSelectorFlag(f.selector));
-    s.label_selector = std::move(sel);
-  }
-  if (!f.or_selector.empty()) {
-    std::string rest = f.or_selector;
-    size_t pos = 0;
-    while (true) {
-      size_t next = rest.find(" or ", pos);
-      std::string part = Trim(rest.substr(pos, next == std::string::npos ? next : next - pos));
-      if (part.empty()) {
-        return InvalidArgumentError("--or-selector: empty selector in \"" + f.or_selector +
-                                    "\"; write e.g. --or-selector 'app=web or tier=db'");
-      }
-      ASSIGN_OR_RETURN(nlohmann::json sel, ParseSelectorFlag(part));
-      s.or_label_selectors.push_back(std::move(sel));
-      if (next == std::string::npos) {
-        break;
-      }
-      pos = next + 4;
-    }
-  }
-  if (!f.ordered_resources.empty()) {
-    ASSIGN_OR_RETURN(s.ordered_resources, ParseOrderedResources(f.ordered_resources));
-  }
-  if (!f.ttl.empty()) {
-    Result<api::Duration> ttl = api::ParseDuration(f.ttl);
-    if (!ttl.ok()) {
-      return InvalidArgumentError("--ttl: " + ttl.status().message() +
-                                  "; use a Go duration such as 720h or 24h30m");
-    }
-    s.ttl = *ttl;
-  }
-  s.storage_location = f.storage_location;
+  ASSIGN_OR_RETURN(b.spec, f.spec.Build());
   return b;
 }
 
@@ -514,58 +434,6 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
 
 }  // namespace
 
-Result<nlohmann::json> ParseSelectorFlag(std::string_view text) {
-  Result<kube::LabelSelector> parsed = kube::LabelSelector::Parse(text);
-  if (!parsed.ok()) {
-    return InvalidArgumentError("invalid label selector \"" + std::string(text) +
-                                "\": " + parsed.status().message() +
-                                "; write e.g. app=web,tier in (front,back)");
-  }
-  nlohmann::json match_labels = nlohmann::json::object();
-  nlohmann::json expressions = nlohmann::json::array();
-  for (const kube::Requirement& r : parsed->Requirements()) {
-    switch (r.op) {
-      case kube::SelectorOp::kEquals:
-        match_labels[r.key] = r.values.at(0);
-        break;
-      case kube::SelectorOp::kIn:
-        expressions.push_back({{"key", r.key}, {"operator", "In"}, {"values", r.values}});
-        break;
-      case kube::SelectorOp::kNotEquals:
-      case kube::SelectorOp::kNotIn:
-        expressions.push_back({{"key", r.key}, {"operator", "NotIn"}, {"values", r.values}});
-        break;
-      case kube::SelectorOp::kExists:
-        expressions.push_back({{"key", r.key}, {"operator", "Exists"}});
-        break;
-      case kube::SelectorOp::kDoesNotExist:
-        expressions.push_back({{"key", r.key}, {"operator", "DoesNotExist"}});
-        break;
-      case kube::SelectorOp::kGreaterThan:
-      case kube::SelectorOp::kLessThan:
-        return InvalidArgumentError("invalid label selector \"" + std::string(text) +
-                                    "\": a backup's label selector cannot use > or <");
-    }
-  }
-  nlohmann::json out = nlohmann::json::object();
-  if (!match_labels.empty()) {
-    out["matchLabels"] = match_labels;
-  }
-  if (!expressions.empty()) {
-    out["matchExpressions"] = expressions;
-  }
-  return out;
-}
-
-std::string FormatLabelSelector(const nlohmann::json& selector) {
-  Result<kube::LabelSelector> s = kube::LabelSelector::FromLabelSelector(selector);
-  if (!s.ok()) {
-    return "<error>";
-  }
-  std::string text = s->ToString();
-  return text.empty() ? "<none>" : text;
-}
-
 void AddBackupCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* backup = app.add_subcommand("backup", "Work with backups");
   backup->require_subcommand(1);
@@ -579,50 +447,10 @@ void AddBackupCommands(CLI::App& app, CommandContext& ctx) {
                    "Run the backup in this process and write it to --storage directly");
   f.storage.AddTo(*create);
   f.kube.AddTo(*create);
-  create
-      ->add_option("--include-namespaces", f.include_namespaces,
-                   "Namespaces to include (globs allowed; default *)")
-      ->delimiter(',');
-  create->add_option("--exclude-namespaces", f.exclude_namespaces, "Namespaces to exclude")
-      ->delimiter(',');
-  create
-      ->add_option("--include-resources", f.include_resources,
-                   "Resources to include (e.g. pods,deployments.apps; default all)")
-      ->delimiter(',');
-  create->add_option("--exclude-resources", f.exclude_resources, "Resources to exclude")
-      ->delimiter(',');
-  f.include_cluster_resources_opt = create->add_flag(
-      "--include-cluster-resources", f.include_cluster_resources,
-      "Include cluster-scoped resources (=true or =false; unset: related ones only when "
-      "namespaces are filtered)");
-  create
-      ->add_option("--include-cluster-scoped-resources", f.include_cluster_scoped,
-                   "Cluster-scoped resources to include (* for all)")
-      ->delimiter(',');
-  create
-      ->add_option("--exclude-cluster-scoped-resources", f.exclude_cluster_scoped,
-                   "Cluster-scoped resources to exclude (* for all)")
-      ->delimiter(',');
-  create
-      ->add_option("--include-namespace-scoped-resources", f.include_namespace_scoped,
-                   "Namespace-scoped resources to include (* for all)")
-      ->delimiter(',');
-  create
-      ->add_option("--exclude-namespace-scoped-resources", f.exclude_namespace_scoped,
-                   "Namespace-scoped resources to exclude (* for all)")
-      ->delimiter(',');
-  create->add_option("-l,--selector", f.selector, "Only back up objects matching this selector");
-  create->add_option("--or-selector", f.or_selector,
-                     "Objects matching any of these selectors, e.g. 'app=web or tier=db'");
-  create->add_option("--ordered-resources", f.ordered_resources,
-                     "Items backed up first, in order: 'pods=ns1/p1,ns1/p2;"
-                     "persistentvolumeclaims=ns1/pvc4'");
-  create->add_option("--ttl", f.ttl, "How long to keep the backup (default 720h0m0s)");
+  f.spec.AddTo(*create);
   create->add_option("--labels", f.labels, "Labels of the backup: key=value,...")->delimiter(',');
   create->add_option("--annotations", f.annotations, "Annotations of the backup: key=value,...")
       ->delimiter(',');
-  create->add_option("--storage-location", f.storage_location,
-                     "The storage location's name recorded in the backup (default \"default\")");
   create->add_option("-o,--output", f.output,
                      "Print the Backup as json or yaml instead of running it");
   create->add_option("--list-concurrency", f.list_concurrency, "Lists running at once");

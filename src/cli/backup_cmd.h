@@ -12,24 +12,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
-#include <string_view>
 
 #include "cli/common.h"
-#include "common/status.h"
 
 namespace arca::cli {
 
 // Adds the `backup` command tree to `app`. Callbacks report through `ctx`.
 void AddBackupCommands(CLI::App& app, CommandContext& ctx);
-
-// A label selector in kubectl's string form ("app=web,tier in (a,b)") as a metav1.LabelSelector
-// (matchLabels and matchExpressions), as Velero's CLI converts -l. kInvalidArgument for a bad
-// selector or one using > or <, which a LabelSelector cannot hold.
-Result<nlohmann::json> ParseSelectorFlag(std::string_view text);
-
-// metav1.FormatLabelSelector: "app=web,tier in (a,b)", or "<none>" for an empty selector.
-std::string FormatLabelSelector(const nlohmann::json& selector);
 
 }  // namespace arca::cli

@@ -10,7 +10,9 @@
 #include "cli/common.h"
 #include "cli/completion_cmd.h"
 #include "cli/install_cmd.h"
+#include "cli/location_cmd.h"
 #include "cli/restore_cmd.h"
+#include "cli/schedule_cmd.h"
 #include "cli/server_cmd.h"
 #include "cli/version.h"
 #include "common/build_info.h"
@@ -28,6 +30,8 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   AddVersionCommand(app, ctx);
   AddBackupCommands(app, ctx);
   AddRestoreCommands(app, ctx);
+  AddScheduleCommands(app, ctx);
+  AddLocationCommands(app, ctx);
   AddInstallCommands(app, ctx);
   AddServerCommands(app, ctx);
   AddCompletionCommand(app, ctx);

@@ -11,6 +11,7 @@
 #include "api/restore.h"
 #include "archive/velero_layout.h"
 #include "cli/backup_cmd.h"
+#include "cli/backup_flags.h"
 #include "cli/format.h"
 #include "kube/exec.h"
 #include "restore/engine.h"
@@ -87,22 +88,7 @@ Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_cloc
     s.label_selector = std::move(sel);
   }
   if (!f.or_selector.empty()) {
-    size_t pos = 0;
-    while (true) {
-      const size_t next = f.or_selector.find(" or ", pos);
-      std::string part =
-          Trim(f.or_selector.substr(pos, next == std::string::npos ? next : next - pos));
-      if (part.empty()) {
-        return InvalidArgumentError("--or-selector: empty selector in \"" + f.or_selector +
-                                    "\"; write e.g. --or-selector 'app=web or tier=db'");
-      }
-      ASSIGN_OR_RETURN(nlohmann::json sel, ParseSelectorFlag(part));
-      s.or_label_selectors.push_back(std::move(sel));
-      if (next == std::string::npos) {
-        break;
-      }
-      pos = next + 4;
-    }
+    ASSIGN_OR_RETURN(s.or_label_selectors, ParseOrSelectorFlag(f.or_selector));
   }
   s.existing_resource_policy = f.existing_resource_policy;
   if (!f.status_include.empty() || !f.status_exclude.empty()) {

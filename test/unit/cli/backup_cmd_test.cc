@@ -15,6 +15,7 @@
 #include "api/backup.h"
 #include "archive/velero_layout.h"
 #include "backup/contents.h"
+#include "cli/backup_flags.h"
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "kube/encoding.h"

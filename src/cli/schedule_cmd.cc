@@ -1,0 +1,7 @@
+#include "cli/schedule_cmd.h"
+
+namespace arca::cli {
+
+void AddScheduleCommands(CLI::App& /*app*/, CommandContext& /*ctx*/) {}
+
+}  // namespace arca::cli
