@@ -36,6 +36,7 @@ struct ServerFlags {
   std::string garbage_collection_frequency = "1h";
   std::string backup_sync_period = "1m";
   bool schedule_skip_immediately = false;
+  int concurrent_backups = 1;
   std::string log_format = "text";
   std::string log_level = "info";
   std::string disable_controllers;
@@ -93,6 +94,13 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
                                              ? std::chrono::nanoseconds(std::chrono::hours(1))
                                              : *gc;
   options.schedule_skip_immediately = flags.schedule_skip_immediately;
+  if (flags.concurrent_backups < 1) {
+    ctx.Fail(InvalidArgumentError("--concurrent-backups " +
+                                  std::to_string(flags.concurrent_backups) +
+                                  ": give at least 1 (backups running at once)"));
+    return 1;
+  }
+  options.concurrent_backups = flags.concurrent_backups;
   // Velero: a negative period means the default.
   options.backup_sync_period = *sync < std::chrono::nanoseconds::zero()
                                    ? std::chrono::nanoseconds(std::chrono::minutes(1))
@@ -199,6 +207,9 @@ void AddServerCommands(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   cmd->add_flag("--schedule-skip-immediately", flags->schedule_skip_immediately,
                 "Schedules that do not say otherwise skip the run due at creation or unpause");
+  cmd->add_option("--concurrent-backups", flags->concurrent_backups,
+                  "Backups running at once, when their namespaces do not overlap")
+      ->capture_default_str();
   cmd->add_option("--log-format", flags->log_format, "Log format: text or json")
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "Log level: debug, info, warning, error")

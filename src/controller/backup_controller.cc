@@ -20,14 +20,15 @@ std::string ScheduleOf(const api::Backup& b) {
 
 BackupReconciler::BackupReconciler(kube::Client& client, std::string namespace_name, Clock& clock,
                                    Logger& log, LocationStores& stores, ServerMetrics& metrics,
-                                   backup::BackupEngineOptions engine_options)
+                                   backup::BackupEngineOptions engine_options, bool queued)
     : client_(client),
       namespace_(std::move(namespace_name)),
       clock_(clock),
       log_(log),
       stores_(stores),
       metrics_(metrics),
-      engine_options_(std::move(engine_options)) {}
+      engine_options_(std::move(engine_options)),
+      queued_(queued) {}
 
 Result<std::pair<std::string, std::optional<nlohmann::json>>> BackupReconciler::ResolveLocation(
     const std::string& requested) {
@@ -91,7 +92,9 @@ Result<ReconcileResult> BackupReconciler::Reconcile(const std::string& name) {
     metrics_.BackupFailure(parsed.ok() ? ScheduleOf(*parsed) : "");
     return ReconcileResult{};
   }
-  if (!phase.empty() && phase != api::backup_phase::kNew) {
+  const bool is_new = phase.empty() || phase == api::backup_phase::kNew;
+  if (queued_ ? phase != api::backup_phase::kReadyToStart
+              : !is_new && phase != api::backup_phase::kReadyToStart) {
     return ReconcileResult{};
   }
   if (!parsed.ok()) {

@@ -15,9 +15,11 @@
 //   - Crash safety: a Backup found InProgress that this process is not running was left by a
 //     previous process (killed mid-backup); it is marked Failed with a failureReason saying so.
 //     The engine writes velero-backup.json last, so such a backup never looks whole in the store.
-// Velero's queue phases (Queued, ReadyToStart) are not used: backups run one at a time per
-// worker, in the order they arrive. Metrics: velero_backup_{attempt,success,partial_failure,
-// failure,validation_failure}_total, velero_backup_duration_seconds, last status and items.
+// With `queued` (the server's default), only ReadyToStart backups are started: the backup queue
+// (controller/backup_queue.h) moves New ones through Queued to ReadyToStart. Without it (the
+// backup-queue controller disabled), New backups start directly. Metrics:
+// velero_backup_{attempt,success,partial_failure, failure,validation_failure}_total,
+// velero_backup_duration_seconds, last status and items.
 #pragma once
 
 #include <chrono>
@@ -43,7 +45,7 @@ class BackupReconciler : public Reconciler {
 
   BackupReconciler(kube::Client& client, std::string namespace_name, Clock& clock, Logger& log,
                    LocationStores& stores, ServerMetrics& metrics,
-                   backup::BackupEngineOptions engine_options);
+                   backup::BackupEngineOptions engine_options, bool queued = false);
 
   Result<ReconcileResult> Reconcile(const std::string& name) override;
 
@@ -60,6 +62,7 @@ class BackupReconciler : public Reconciler {
   LocationStores& stores_;
   ServerMetrics& metrics_;
   const backup::BackupEngineOptions engine_options_;
+  const bool queued_;
   std::mutex mu_;
   std::set<std::string> running_;  // GUARDED_BY(mu_)
 };

@@ -1,9 +1,11 @@
 #include "controller/server.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "controller/backup_controller.h"
 #include "controller/backup_deletion.h"
+#include "controller/backup_queue.h"
 #include "controller/backup_sync.h"
 #include "controller/download_request.h"
 #include "controller/gc_controller.h"
@@ -100,9 +102,15 @@ void Server::StartControllers() {
   backup::BackupEngineOptions engine;
   engine.default_ttl = options_.default_backup_ttl;
   engine.pod_executor = options_.pod_executor;
+  const bool queued = !options_.disabled_controllers.contains("backup-queue");
+  const int concurrent = std::max(1, options_.concurrent_backups);
+  add("backup-queue", "backups",
+      std::make_unique<BackupQueueReconciler>(client_, ns, clock_, log_, concurrent), 1,
+      std::chrono::nanoseconds(0));
   add("backup", "backups",
-      std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine), 1,
-      std::chrono::minutes(5));
+      std::make_unique<BackupReconciler>(client_, ns, clock_, log_, stores_, metrics_, engine,
+                                         queued),
+      concurrent, std::chrono::minutes(5));
   restore::RestoreOptions restore_options;
   restore_options.pod_executor = options_.pod_executor;
   add("restore", "restores",

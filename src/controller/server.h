@@ -53,6 +53,8 @@ struct ServerOptions {
   std::chrono::nanoseconds garbage_collection_frequency = std::chrono::hours(1);
   // --backup-sync-period: how often each location's backups are synced into the cluster; 0 off.
   std::chrono::nanoseconds backup_sync_period = std::chrono::minutes(1);
+  // --concurrent-backups: backups running at once (their namespaces must not overlap).
+  int concurrent_backups = 1;
   std::set<std::string> disabled_controllers;
   std::string server_version;  // "v0.1.0"
   LeaderElectionConfig leader_election;

@@ -606,5 +606,89 @@ YAML
   fi
 }
 
+# The backup queue with --concurrent-backups 2. Each app namespace has a pod whose pre-backup
+# hook waits for a release file on this machine (kwok pods run exec here), so a backup of it
+# stays InProgress until the test lets it go: b1 (n1) and b2 (n2) run at the same time; b3 (n1
+# again) waits Queued at position 1 even after b2 ends and frees a slot, because it overlaps b1;
+# once b1 is released, b3 runs and completes. Every backup passes through Queued/ReadyToStart.
+case_backup_queue() {
+  n1="$ns-n1" n2="$ns-n2"
+  trap 'kubectl delete namespace "$n1" "$n2" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  mkdir -p "$work/fs"
+  for n in "$n1" "$n2"; do
+    kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: $n}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gate
+  namespace: $n
+  annotations:
+    pre.hook.backup.velero.io/command: '["sh", "-c", "while [ ! -f $work/release-$n ]; do sleep 0.1; done"]'
+    pre.hook.backup.velero.io/timeout: 120s
+spec:
+  containers: [{name: app, image: registry.invalid/app:1}]
+YAML
+  done
+  kubectl -n "$n1" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
+  kubectl -n "$n2" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+  start_server a --concurrent-backups 2
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
+  # Every phase each backup shows, in order, from a watch.
+  kubectl get backups -n "$ns" -w --output-watch-events \
+    -o jsonpath='{.object.metadata.name} {.object.status.phase} {.object.status.queuePosition}{"\n"}' \
+    >"$work/watch" 2>/dev/null &
+  pids+=($!)
+  make_backup() {
+    kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: $1}
+spec: {includedNamespaces: [$2]}
+YAML
+  }
+  make_backup b1 "$n1"
+  eventually 30 has_value backup b1 '{.status.phase}' InProgress || fail "b1 is not InProgress"
+  make_backup b2 "$n2"
+  eventually 30 has_value backup b2 '{.status.phase}' InProgress ||
+    fail "b2 did not start beside b1: $(jsonpath backup b2 '{.status}')"
+  [ "$(jsonpath backup b1 '{.status.phase}')" = InProgress ] || fail "b1 is no longer InProgress"
+  make_backup b3 "$n1"
+  eventually 30 has_value backup b3 '{.status.phase}' Queued || fail "b3 is not Queued"
+  [ "$(jsonpath backup b3 '{.status.queuePosition}')" = 1 ] || fail "b3's queuePosition"
+  touch "$work/release-$n2"
+  eventually 60 has_value backup b2 '{.status.phase}' Completed ||
+    fail "b2 did not complete: $(jsonpath backup b2 '{.status}')"
+  # A slot is free, but b3 overlaps b1, which still runs.
+  sleep 3
+  [ "$(jsonpath backup b3 '{.status.phase}')" = Queued ] ||
+    fail "b3 left the queue while b1 ran: $(jsonpath backup b3 '{.status}')"
+  touch "$work/release-$n1"
+  for b in b1 b3; do
+    eventually 60 has_value backup "$b" '{.status.phase}' Completed ||
+      fail "$b did not complete: $(jsonpath backup "$b" '{.status}'; tail -20 "$work/a.log")"
+  done
+  for b in b1 b2 b3; do
+    local phases
+    phases=$(awk -v b="$b" '$1 == b {print $2}' "$work/watch" | uniq | paste -sd' ')
+    [[ "$phases" == *Queued*ReadyToStart*InProgress*Completed* ]] ||
+      fail "$b's phases: $phases"
+  done
+  # b1 ended before b3 started (they share n1).
+  local end1 start3
+  end1=$(jsonpath backup b1 '{.status.completionTimestamp}')
+  start3=$(jsonpath backup b3 '{.status.startTimestamp}')
+  [[ ! "$start3" < "$end1" ]] || fail "b3 started at $start3, before b1 ended at $end1"
+}
+
 "case_$case_name"
 echo "PASS: $case_name"

@@ -5,6 +5,7 @@ arca_cc_test(NAME controller_test
                   controller/http_server_test.cc controller/backup_controller_test.cc
                   controller/restore_controller_test.cc controller/schedule_controller_test.cc
                   controller/gc_controller_test.cc controller/backup_sync_test.cc
+                  controller/backup_queue_test.cc
              DEPS arca::controller)
 target_include_directories(controller_test PRIVATE ${PROJECT_SOURCE_DIR})
 arca_cc_test(NAME api_server_kinds_test

@@ -76,6 +76,25 @@ TEST_F(BackupControllerTest, FinishedBackupsAreLeftAlone) {
   EXPECT_TRUE(r_.Reconcile("missing").ok());
 }
 
+TEST_F(BackupControllerTest, BehindTheQueueOnlyReadyToStartBackupsStart) {
+  BackupReconciler queued{conn_->client(), kNs, clock_, log_, stores_, metrics_, {}, true};
+  AddBsl("default", {}, "Unavailable");
+  AddBackup("new", {}, {{"phase", "New"}});
+  AddBackup("waiting", {}, {{"phase", "Queued"}, {"queuePosition", 1}});
+  AddBackup("ready", {}, {{"phase", "ReadyToStart"}});
+  const std::string new_before = Backup("new").dump();
+  ASSERT_TRUE(queued.Reconcile("new").ok());
+  ASSERT_TRUE(queued.Reconcile("waiting").ok());
+  ASSERT_TRUE(queued.Reconcile("ready").ok());
+  EXPECT_EQ(Backup("new").dump(), new_before);  // the queue's to move, not the controller's
+  EXPECT_EQ(Backup("waiting")["status"]["phase"], "Queued");
+  // Taken up (and here refused, its location being unavailable).
+  EXPECT_EQ(Backup("ready")["status"]["phase"], "FailedValidation");
+  // Without the queue, a New backup is taken up directly.
+  ASSERT_TRUE(r_.Reconcile("new").ok());
+  EXPECT_EQ(Backup("new")["status"]["phase"], "FailedValidation");
+}
+
 TEST_F(BackupControllerTest, LocationProblemsAndBadSpecsEndFailedValidationWithEveryReason) {
   AddBsl("ro", {{"accessMode", "ReadOnly"}}, "Available");
   AddBsl("down", nlohmann::json::object(), "Unavailable");
