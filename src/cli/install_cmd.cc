@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "api/duration.h"
 #include "install/apply.h"
 #include "install/manifests.h"
 #include "install/yaml.h"
@@ -18,6 +19,8 @@ struct InstallFlags {
   std::string secret_file;
   bool dry_run = false;
   std::string output = "yaml";
+  int concurrent_backups = 0;  // 0: the server's default
+  std::string gc_frequency;
   KubeFlags kube;
 };
 
@@ -51,6 +54,21 @@ Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std:
 }
 
 Status RunInstall(InstallFlags& f, CommandContext& ctx) {
+  // Velero's install flags that become server arguments.
+  if (f.concurrent_backups < 0) {
+    return InvalidArgumentError("--concurrent-backups " + std::to_string(f.concurrent_backups) +
+                                ": give at least 1");
+  }
+  if (f.concurrent_backups > 0) {
+    f.options.server_args.push_back("--concurrent-backups=" + std::to_string(f.concurrent_backups));
+  }
+  if (!f.gc_frequency.empty()) {
+    if (Result<api::Duration> d = api::ParseDuration(f.gc_frequency); !d.ok()) {
+      return InvalidArgumentError("--garbage-collection-frequency " + f.gc_frequency + ": " +
+                                  d.status().message() + " (use a Go duration such as 1h)");
+    }
+    f.options.server_args.push_back("--garbage-collection-frequency=" + f.gc_frequency);
+  }
   ASSIGN_OR_RETURN(f.options.backup_location_config,
                    ParseKeyValues(f.config, "--backup-location-config"));
   if (!f.secret_file.empty()) {
@@ -145,6 +163,10 @@ void AddInstallCommands(CLI::App& app, CommandContext& ctx) {
   install->add_flag("--crds-only", flags->options.crds_only, "Install only the CRDs");
   install->add_option("--server-arg", flags->options.server_args,
                       "An extra argument for `arca server` in the Deployment (repeatable)");
+  install->add_option("--concurrent-backups", flags->concurrent_backups,
+                      "Backups the server runs at once (its --concurrent-backups)");
+  install->add_option("--garbage-collection-frequency", flags->gc_frequency,
+                      "How often the server looks for expired backups (e.g. 1h)");
   install->add_flag("--dry-run", flags->dry_run, "Print the objects instead of creating them");
   install->add_option("-o,--output", flags->output, "Output format with --dry-run")
       ->check(CLI::IsMember({"yaml", "json"}))

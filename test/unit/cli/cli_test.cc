@@ -122,5 +122,20 @@ TEST(ProgressDisplayTest, TerminalRedrawsOneLineAndEndsIt) {
   EXPECT_EQ(out.str(), "\r\033[KRestoring 0/4 items (0%)\r\033[KRestoring 4/4 items (100%)\n");
 }
 
+TEST(InstallCommandTest, ServerFlagsBecomeDeploymentArguments) {
+  CliRun run = RunArgs({"install", "--dry-run", "-o", "json", "--provider", "filesystem",
+                        "--bucket", "b", "--backup-location-config", "root=/data", "--no-secret",
+                        "--concurrent-backups", "3", "--garbage-collection-frequency", "30m"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("\"--concurrent-backups=3\""));
+  EXPECT_THAT(run.out, HasSubstr("\"--garbage-collection-frequency=30m\""));
+  CliRun bad = RunArgs({"install", "--dry-run", "--garbage-collection-frequency", "often"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--garbage-collection-frequency often:"));
+  CliRun zero = RunArgs({"install", "--dry-run", "--concurrent-backups", "-1"});
+  EXPECT_EQ(zero.code, 1);
+  EXPECT_THAT(zero.err, HasSubstr("--concurrent-backups -1: give at least 1"));
+}
+
 }  // namespace
 }  // namespace arca::cli
