@@ -37,6 +37,7 @@ struct ServerFlags {
   std::string backup_sync_period = "1m";
   bool schedule_skip_immediately = false;
   int concurrent_backups = 1;
+  int concurrent_restores = 1;
   std::string log_format = "text";
   std::string log_level = "info";
   std::string disable_controllers;
@@ -101,6 +102,13 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
     return 1;
   }
   options.concurrent_backups = flags.concurrent_backups;
+  if (flags.concurrent_restores < 1) {
+    ctx.Fail(InvalidArgumentError("--concurrent-restores " +
+                                  std::to_string(flags.concurrent_restores) +
+                                  ": give at least 1 (restores running at once)"));
+    return 1;
+  }
+  options.concurrent_restores = flags.concurrent_restores;
   // Velero: a negative period means the default.
   options.backup_sync_period = *sync < std::chrono::nanoseconds::zero()
                                    ? std::chrono::nanoseconds(std::chrono::minutes(1))
@@ -209,6 +217,9 @@ void AddServerCommands(CLI::App& app, CommandContext& ctx) {
                 "Schedules that do not say otherwise skip the run due at creation or unpause");
   cmd->add_option("--concurrent-backups", flags->concurrent_backups,
                   "Backups running at once, when their namespaces do not overlap")
+      ->capture_default_str();
+  cmd->add_option("--concurrent-restores", flags->concurrent_restores,
+                  "Restores running at once, when their target namespaces do not overlap")
       ->capture_default_str();
   cmd->add_option("--log-format", flags->log_format, "Log format: text or json")
       ->capture_default_str();

@@ -80,6 +80,32 @@ Status RestoreReconciler::Finalize(const std::string& name, const nlohmann::json
                     {{"metadata", {{"finalizers", finalizers}}}});
 }
 
+RestoreTargets RestoreTargetsOf(const api::RestoreSpec& spec) {
+  RestoreTargets out;
+  for (const std::string& ns : spec.included_namespaces) {
+    if (ns == "*" || ns.find_first_of("*?[") != std::string::npos) {
+      out.all = true;
+      return out;
+    }
+    auto mapped = spec.namespace_mapping.find(ns);
+    out.namespaces.insert(mapped == spec.namespace_mapping.end() ? ns : mapped->second);
+  }
+  out.all = out.namespaces.empty();
+  return out;
+}
+
+bool TargetsOverlap(const RestoreTargets& a, const RestoreTargets& b) {
+  if (a.all || b.all) {
+    return true;
+  }
+  for (const std::string& ns : a.namespaces) {
+    if (b.namespaces.contains(ns)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<ReconcileResult> RestoreReconciler::Reconcile(const std::string& name) {
   const kube::ResourceRef ref = VeleroRef("restores", namespace_, name);
   ASSIGN_OR_RETURN(std::optional<nlohmann::json> obj, GetObject(client_, ref));
@@ -181,8 +207,16 @@ Result<ReconcileResult> RestoreReconciler::Reconcile(const std::string& name) {
   }
 
   {
+    const RestoreTargets targets = RestoreTargetsOf(r.spec);
     const std::lock_guard<std::mutex> lock(mu_);
-    running_.insert(name);
+    for (const auto& [other, other_targets] : running_) {
+      if (TargetsOverlap(targets, other_targets)) {
+        log_.Debug("Restore waits for an overlapping one",
+                   {{"controller", kController}, {"restore", name}, {"running", other}});
+        return ReconcileResult{.requeue_after = std::chrono::seconds(1)};
+      }
+    }
+    running_.emplace(name, targets);
   }
   struct Unmark {
     RestoreReconciler* self;

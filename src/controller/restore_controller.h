@@ -13,9 +13,13 @@
 //     (when the backup and location still exist), then the finalizer is removed.
 //   - Crash safety: a Restore found InProgress that this process is not running is marked
 //     Failed with a failureReason saying the server stopped during it.
+//   - Up to `concurrent` restores run at once (the server's --concurrent-restores, default 1 as
+//     in Velero), never two whose target namespaces overlap (RestoreTargetsOf): a New restore
+//     that would overlap a running one waits (it is looked at again every second).
 // Metrics: velero_restore_{attempt,success,partial_failure,failed,validation_failed}_total.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -29,6 +33,16 @@
 #include "restore/engine.h"
 
 namespace arca::controller {
+
+// The namespaces a restore may write to, after its namespace mapping. `all` when the include
+// list is empty, "*" or uses globs (the backup's contents would be needed to know more).
+// Cluster-scoped objects are not considered.
+struct RestoreTargets {
+  bool all = false;
+  std::set<std::string> namespaces;
+};
+RestoreTargets RestoreTargetsOf(const api::RestoreSpec& spec);
+bool TargetsOverlap(const RestoreTargets& a, const RestoreTargets& b);
 
 class RestoreReconciler : public Reconciler {
  public:
@@ -57,7 +71,7 @@ class RestoreReconciler : public Reconciler {
   ServerMetrics& metrics_;
   const restore::RestoreOptions engine_options_;
   std::mutex mu_;
-  std::set<std::string> running_;  // GUARDED_BY(mu_)
+  std::map<std::string, RestoreTargets> running_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace arca::controller

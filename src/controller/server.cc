@@ -116,7 +116,7 @@ void Server::StartControllers() {
   add("restore", "restores",
       std::make_unique<RestoreReconciler>(client_, ns, clock_, log_, stores_, metrics_,
                                           restore_options),
-      1, std::chrono::minutes(5));
+      std::max(1, options_.concurrent_restores), std::chrono::minutes(5));
   add("backup-deletion", "deletebackuprequests",
       std::make_unique<BackupDeletionReconciler>(client_, ns, clock_, log_, stores_, metrics_), 2,
       std::chrono::hours(1));

@@ -55,6 +55,8 @@ struct ServerOptions {
   std::chrono::nanoseconds backup_sync_period = std::chrono::minutes(1);
   // --concurrent-backups: backups running at once (their namespaces must not overlap).
   int concurrent_backups = 1;
+  // --concurrent-restores: restores running at once (their target namespaces must not overlap).
+  int concurrent_restores = 1;
   std::set<std::string> disabled_controllers;
   std::string server_version;  // "v0.1.0"
   LeaderElectionConfig leader_election;

@@ -422,6 +422,10 @@ for l in lines:
     if "$arca" server -n "$ns" "$flag" 5 >"$work/bad" 2>&1; then fail "$flag 5 accepted"; fi
     grep -q -- "$flag: .*use a Go duration" "$work/bad" || fail "unclear error: $(cat "$work/bad")"
   done
+  for flag in --concurrent-backups --concurrent-restores; do
+    if "$arca" server -n "$ns" "$flag" 0 >"$work/bad" 2>&1; then fail "$flag 0 accepted"; fi
+    grep -q -- "$flag 0: give at least 1" "$work/bad" || fail "unclear error: $(cat "$work/bad")"
+  done
   if "$arca" server -n "$ns" --metrics-address "127.0.0.1:$port_a" >"$work/bad" 2>&1; then
     fail "a busy metrics port was accepted"
   fi
@@ -688,6 +692,78 @@ YAML
   end1=$(jsonpath backup b1 '{.status.completionTimestamp}')
   start3=$(jsonpath backup b3 '{.status.startTimestamp}')
   [[ ! "$start3" < "$end1" ]] || fail "b3 started at $start3, before b1 ended at $end1"
+}
+
+# Restores with --concurrent-restores 2. The backed-up pod has a post-restore exec hook that
+# waits for a release file on this machine, so a restore stays InProgress until the test lets it
+# go: r1 (app -> r1) and r2 (app -> r2) run at the same time; r3 (app -> r1 again) overlaps r1
+# and waits (New) until r1 is done, then runs.
+case_restore_concurrency() {
+  app="$ns-app" t1="$ns-r1" t2="$ns-r2"
+  trap 'kubectl delete namespace "$app" "$t1" "$t2" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
+  mkdir -p "$work/fs"
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: $app}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gate
+  namespace: $app
+  annotations:
+    post.hook.restore.velero.io/command: '["sh", "-c", "while [ ! -f $work/release ]; do sleep 0.1; done"]'
+    post.hook.restore.velero.io/exec-timeout: 120s
+    post.hook.restore.velero.io/wait-timeout: 2m
+spec:
+  containers: [{name: app, image: registry.invalid/app:1}]
+YAML
+  kubectl -n "$app" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b}
+spec: {includedNamespaces: [$app]}
+YAML
+  start_server a --concurrent-restores 2
+  eventually 60 has_value backup b '{.status.phase}' Completed || fail "the backup did not complete"
+  make_restore() {
+    kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: $1}
+spec: {backupName: b, includedNamespaces: [$app], namespaceMapping: {$app: $2}}
+YAML
+  }
+  make_restore r1 "$t1"
+  eventually 30 has_value restore r1 '{.status.phase}' InProgress || fail "r1 is not InProgress"
+  make_restore r2 "$t2"
+  eventually 30 has_value restore r2 '{.status.phase}' InProgress ||
+    fail "r2 did not start beside r1: $(jsonpath restore r2 '{.status}')"
+  [ "$(jsonpath restore r1 '{.status.phase}')" = InProgress ] || fail "r1 is no longer InProgress"
+  make_restore r3 "$t1"
+  sleep 3
+  case "$(jsonpath restore r3 '{.status.phase}')" in
+    "" | New) ;;
+    *) fail "r3 started while r1, which writes the same namespace, ran: $(jsonpath restore r3 '{.status}')" ;;
+  esac
+  touch "$work/release"
+  for r in r1 r2; do
+    eventually 60 has_value restore "$r" '{.status.phase}' Completed ||
+      fail "$r did not complete: $(jsonpath restore "$r" '{.status}'; tail -20 "$work/a.log")"
+  done
+  eventually 60 sh -c "kubectl get restore -n $ns r3 -o jsonpath='{.status.phase}' | grep -qE '^(Completed|PartiallyFailed)$'" ||
+    fail "r3 did not finish: $(jsonpath restore r3 '{.status}')"
+  local end1 start3
+  end1=$(jsonpath restore r1 '{.status.completionTimestamp}')
+  start3=$(jsonpath restore r3 '{.status.startTimestamp}')
+  [[ ! "$start3" < "$end1" ]] || fail "r3 started at $start3, before r1 ended at $end1"
 }
 
 "case_$case_name"

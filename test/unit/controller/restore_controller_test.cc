@@ -170,3 +170,29 @@ TEST_F(RestoreControllerTest, FinishedRestoresAreLeftAlone) {
 
 }  // namespace
 }  // namespace arca::controller
+
+namespace arca::controller {
+namespace {
+
+TEST(RestoreTargetsTest, MappedNamedNamespacesOrEverything) {
+  api::RestoreSpec a;
+  a.included_namespaces = {"shop", "blog"};
+  a.namespace_mapping = {{"shop", "shop-copy"}};
+  RestoreTargets ta = RestoreTargetsOf(a);
+  EXPECT_FALSE(ta.all);
+  EXPECT_EQ(ta.namespaces, (std::set<std::string>{"shop-copy", "blog"}));
+  api::RestoreSpec b;
+  b.included_namespaces = {"shop"};
+  RestoreTargets tb = RestoreTargetsOf(b);
+  EXPECT_FALSE(TargetsOverlap(ta, tb));  // shop was mapped away
+  b.namespace_mapping = {{"shop", "blog"}};
+  EXPECT_TRUE(TargetsOverlap(ta, RestoreTargetsOf(b)));
+  api::RestoreSpec glob;
+  glob.included_namespaces = {"sh?p"};
+  EXPECT_TRUE(RestoreTargetsOf(glob).all);
+  EXPECT_TRUE(RestoreTargetsOf(api::RestoreSpec{}).all);
+  EXPECT_TRUE(TargetsOverlap(RestoreTargetsOf(api::RestoreSpec{}), tb));
+}
+
+}  // namespace
+}  // namespace arca::controller
