@@ -65,3 +65,14 @@ spec:
 YAML
 }
 
+
+# The default BSL on a folder of this machine ($work/fs), Available once a server validates it.
+make_fs_bsl() {
+  mkdir -p "$work/fs"
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default}
+spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
+YAML
+}

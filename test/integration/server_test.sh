@@ -618,7 +618,6 @@ YAML
 case_backup_queue() {
   n1="$ns-n1" n2="$ns-n2"
   trap 'kubectl delete namespace "$n1" "$n2" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
-  mkdir -p "$work/fs"
   for n in "$n1" "$n2"; do
     kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
@@ -639,12 +638,7 @@ YAML
   done
   kubectl -n "$n1" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
   kubectl -n "$n2" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
-  kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: velero.io/v1
-kind: BackupStorageLocation
-metadata: {name: default}
-spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
-YAML
+  make_fs_bsl
   start_server a --concurrent-backups 2
   eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
   # Every phase each backup shows, in order, from a watch.
@@ -701,7 +695,6 @@ YAML
 case_restore_concurrency() {
   app="$ns-app" t1="$ns-r1" t2="$ns-r2"
   trap 'kubectl delete namespace "$app" "$t1" "$t2" --wait=false >/dev/null 2>&1 || true; cleanup' EXIT
-  mkdir -p "$work/fs"
   kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Namespace
@@ -720,12 +713,8 @@ spec:
   containers: [{name: app, image: registry.invalid/app:1}]
 YAML
   kubectl -n "$app" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
+  make_fs_bsl
   kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: velero.io/v1
-kind: BackupStorageLocation
-metadata: {name: default}
-spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
----
 apiVersion: velero.io/v1
 kind: Backup
 metadata: {name: b}
