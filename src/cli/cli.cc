@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "cli/backup_cmd.h"
@@ -18,8 +20,43 @@
 #include "common/build_info.h"
 
 namespace arca::cli {
+namespace {
 
-int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+// Velero's verb-first aliases: `get backups` is `backup get`, `delete restore x` is
+// `restore delete x`, and so on, for the verbs and nouns Velero accepts.
+std::vector<std::string> VerbFirst(std::span<const std::string> args) {
+  std::vector<std::string> out(args.begin(), args.end());
+  if (out.size() < 3) {
+    return out;
+  }
+  static const std::vector<std::string> kVerbs = {"get", "create", "delete", "describe"};
+  static const std::vector<std::pair<std::string, std::string>> kNouns = {
+      {"backup", "backup"},
+      {"backups", "backup"},
+      {"restore", "restore"},
+      {"restores", "restore"},
+      {"schedule", "schedule"},
+      {"schedules", "schedule"},
+      {"backup-location", "backup-location"},
+      {"backup-locations", "backup-location"}};
+  if (std::find(kVerbs.begin(), kVerbs.end(), out[1]) == kVerbs.end()) {
+    return out;
+  }
+  for (const auto& [noun, command] : kNouns) {
+    if (out[2] == noun) {
+      out[2] = out[1];
+      out[1] = command;
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunCli(std::span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
+  const std::vector<std::string> rewritten = VerbFirst(raw_args);
+  const std::span<const std::string> args(rewritten);
   CLI::App app{"Arca: backup and restore for Kubernetes, compatible with Velero", "arca"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
