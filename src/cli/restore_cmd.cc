@@ -1,31 +1,47 @@
 #include "cli/restore_cmd.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "api/backup.h"
+#include "api/duration.h"
+#include "api/names.h"
+#include "api/requests.h"
 #include "api/restore.h"
 #include "archive/velero_layout.h"
 #include "cli/backup_cmd.h"
 #include "cli/backup_flags.h"
+#include "cli/download.h"
 #include "cli/format.h"
 #include "kube/exec.h"
 #include "restore/engine.h"
+#include "schedule/scheduler.h"
 
 namespace arca::cli {
 namespace {
 
+constexpr char kScheduleNameLabel[] = "velero.io/schedule-name";
+
 struct CreateFlags {
   std::string name;
   std::string from_backup;
+  std::string from_schedule;
   std::string from_file;
+  bool allow_partially_failed = false;
   bool standalone = false;
+  bool wait = false;
   StorageFlag storage;
-  KubeFlags kube;
+  ClusterFlags cluster;
   std::vector<std::string> include_namespaces{"*"};
   std::vector<std::string> exclude_namespaces;
   std::vector<std::string> include_resources;
@@ -39,19 +55,42 @@ struct CreateFlags {
   std::vector<std::string> status_include;
   std::vector<std::string> status_exclude;
   bool preserve_nodeports = false;
+  bool restore_volumes = true;
+  CLI::Option* restore_volumes_opt = nullptr;
+  std::string item_operation_timeout;
+  std::vector<std::string> labels;
+  std::vector<std::string> annotations;
   std::string output;
   int concurrency = restore::RestoreOptions{}.concurrency;
   bool restore_managed_fields = true;
 };
 
-Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_clock::time_point now) {
-  if (f.from_backup.empty() == f.from_file.empty()) {
+// The source flags: exactly one of them, each in the mode it works in.
+Status CheckSource(const CreateFlags& f) {
+  const int sources = static_cast<int>(!f.from_backup.empty()) +
+                      static_cast<int>(!f.from_schedule.empty()) +
+                      static_cast<int>(!f.from_file.empty());
+  if (sources != 1) {
     return InvalidArgumentError(
-        "give exactly one of --from-backup NAME (a backup in --storage) and --from-file "
-        "backup.tar.gz (a downloaded tarball)");
+        "give exactly one of --from-backup NAME (a backup) and --from-schedule NAME (the newest "
+        "completed backup of a schedule); with --standalone, --from-file backup.tar.gz restores "
+        "a downloaded tarball instead");
   }
+  if (!f.from_file.empty() && !f.standalone) {
+    return InvalidArgumentError("--from-file restores a tarball in this process: add --standalone");
+  }
+  if (!f.from_schedule.empty() && f.standalone) {
+    return InvalidArgumentError(
+        "--from-schedule needs `arca server` (a schedule's backups are Backup resources in the "
+        "cluster): drop --standalone, or restore one backup with --from-backup NAME --standalone");
+  }
+  return OkStatus();
+}
+
+Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_clock::time_point now) {
+  RETURN_IF_ERROR(CheckSource(f));
   api::Restore r;
-  std::string source = f.from_backup;
+  std::string source = !f.from_backup.empty() ? f.from_backup : f.from_schedule;
   if (!f.from_file.empty()) {
     // The tarball's file name stands for the backup (its label value, the default name).
     source = std::filesystem::path(f.from_file).filename().string();
@@ -64,15 +103,24 @@ Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_cloc
     }
   }
   r.metadata.name = f.name.empty() ? restore::DefaultRestoreName(source, now) : f.name;
-  r.metadata.namespace_ = "velero";
+  r.metadata.namespace_ = f.cluster.Namespace();
+  ASSIGN_OR_RETURN(r.metadata.labels, ParseMapFlag("--labels", f.labels));
+  ASSIGN_OR_RETURN(r.metadata.annotations, ParseMapFlag("--annotations", f.annotations));
   api::RestoreSpec& s = r.spec;
-  s.backup_name = source;
+  if (f.from_schedule.empty()) {
+    s.backup_name = source;
+  } else {
+    s.schedule_name = f.from_schedule;
+  }
   s.included_namespaces = f.include_namespaces;
   s.excluded_namespaces = f.exclude_namespaces;
   s.included_resources = f.include_resources;
   s.excluded_resources = f.exclude_resources;
   if (f.include_cluster_resources_opt != nullptr && f.include_cluster_resources_opt->count() > 0) {
     s.include_cluster_resources = f.include_cluster_resources;
+  }
+  if (f.restore_volumes_opt != nullptr && f.restore_volumes_opt->count() > 0) {
+    s.restore_pvs = f.restore_volumes;
   }
   for (const std::string& m : f.namespace_mappings) {
     const size_t colon = m.find(':');
@@ -88,6 +136,11 @@ Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_cloc
     s.label_selector = std::move(sel);
   }
   if (!f.or_selector.empty()) {
+    if (!f.selector.empty()) {
+      return InvalidArgumentError(
+          "give either -l/--selector or --or-selector, not both (--or-selector \"a=b or c=d\" "
+          "takes the objects matching any of its selectors)");
+    }
     ASSIGN_OR_RETURN(s.or_label_selectors, ParseOrSelectorFlag(f.or_selector));
   }
   s.existing_resource_policy = f.existing_resource_policy;
@@ -96,6 +149,15 @@ Result<api::Restore> BuildRestore(const CreateFlags& f, std::chrono::system_cloc
   }
   if (f.preserve_nodeports) {
     s.preserve_node_ports = true;
+  }
+  if (!f.item_operation_timeout.empty()) {
+    Result<api::Duration> d = api::ParseDuration(f.item_operation_timeout);
+    if (!d.ok()) {
+      return InvalidArgumentError("--item-operation-timeout " + f.item_operation_timeout +
+                                  ": not a duration; e.g. 4h, 90m or 1h30m (" +
+                                  d.status().message() + ")");
+    }
+    s.item_operation_timeout = *d;
   }
   return r;
 }
@@ -111,9 +173,10 @@ class CliObserver : public restore::RestoreObserver {
   ProgressDisplay& progress_;
 };
 
-void PrintValidation(std::ostream& err, const api::Restore& r) {
-  err << "arca: restore \"" << r.metadata.name << "\" failed validation:\n";
-  for (const std::string& e : r.status.validation_errors) {
+void PrintValidation(std::ostream& err, const std::string& name,
+                     const std::vector<std::string>& errors) {
+  err << "arca: restore \"" << name << "\" failed validation:\n";
+  for (const std::string& e : errors) {
     err << "  - " << e << "\n";
   }
 }
@@ -149,33 +212,11 @@ void PrintMessages(std::ostream& out, const char* title, const nlohmann::json& r
   }
 }
 
-void RunCreate(CommandContext& ctx, const CreateFlags& f) {
+void RunStandalone(CommandContext& ctx, const CreateFlags& f, api::Restore built) {
   Clock& clock = RealClock();
-  Result<api::Restore> built = BuildRestore(f, clock.Now());
-  if (!built.ok()) {
-    ctx.Fail(built.status());
-    return;
-  }
-  if (f.output == "json") {
-    ctx.out << api::RestoreToJson(*built).dump(4) << "\n";
-    return;
-  }
-  if (!f.output.empty()) {
-    ctx.Fail(InvalidArgumentError("-o " + f.output + ": use json"));
-    return;
-  }
-  if (!f.standalone) {
-    ctx.Fail(FailedPreconditionError(
-        "server mode (creating a Restore resource for `arca server`) is not available yet; run "
-        "the restore in this process with --standalone, e.g. arca restore create --from-backup " +
-        (f.from_backup.empty() ? std::string("NAME") : f.from_backup) +
-        " --standalone --storage file:///var/backups/arca"));
-    return;
-  }
-  std::vector<std::string> invalid = restore::ValidateRestoreSpec(built->spec);
+  std::vector<std::string> invalid = restore::ValidateRestoreSpec(built.spec);
   if (!invalid.empty()) {
-    built->status.validation_errors = invalid;
-    PrintValidation(ctx.err, *built);
+    PrintValidation(ctx.err, built.metadata.name, invalid);
     ctx.exit_code = 1;
     return;
   }
@@ -193,7 +234,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
                            ": no such file; give the path of a backup tarball (.tar.gz)"));
     return;
   }
-  Result<kube::ConnectionPtr> conn = f.kube.Connect(clock);
+  Result<kube::ConnectionPtr> conn = f.cluster.kube.Connect(clock);
   if (!conn.ok()) {
     ctx.Fail(conn.status());
     return;
@@ -213,14 +254,14 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   const auto started = clock.Now();
   restore::RestoreOutcome out =
       f.from_file.empty()
-          ? engine.Run(std::move(*built), &observer)
-          : engine.RunFromSource(std::move(*built), restore::FileTarball(f.from_file), &observer);
+          ? engine.Run(std::move(built), &observer)
+          : engine.RunFromSource(std::move(built), restore::FileTarball(f.from_file), &observer);
   progress.Finish();
   const double seconds = std::chrono::duration<double>(clock.Now() - started).count();
   const api::Restore& done = out.restore;
   const std::string& phase = done.status.phase;
   if (phase == api::restore_phase::kFailedValidation) {
-    PrintValidation(ctx.err, done);
+    PrintValidation(ctx.err, done.metadata.name, done.status.validation_errors);
     ctx.exit_code = 1;
     return;
   }
@@ -254,27 +295,695 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   }
 }
 
-}  // namespace
+// ---- Server mode -------------------------------------------------------------------------------
 
-void AddRestoreCommands(CLI::App& app, CommandContext& ctx) {
-  CLI::App* restore = app.add_subcommand("restore", "Work with restores");
-  restore->require_subcommand(1);
+std::string Str(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
 
+std::string PhaseOf(const nlohmann::json& restore) {
+  const std::string phase = Str(restore.value("status", nlohmann::json::object()), "phase");
+  return phase.empty() ? std::string(api::restore_phase::kNew) : phase;
+}
+
+// Prints why a finished restore is not Completed on `err` and sets the exit code.
+void ReportUnsuccessful(CommandContext& ctx, const nlohmann::json& obj) {
+  const std::string name = Str(obj.value("metadata", nlohmann::json::object()), "name");
+  const std::string phase = PhaseOf(obj);
+  const nlohmann::json status = obj.value("status", nlohmann::json::object());
+  if (phase == api::restore_phase::kCompleted) {
+    return;
+  }
+  ctx.exit_code = 1;
+  if (phase == api::restore_phase::kFailedValidation) {
+    std::vector<std::string> errors;
+    for (const nlohmann::json& e : status.value("validationErrors", nlohmann::json::array())) {
+      errors.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+    }
+    PrintValidation(ctx.err, name, errors);
+    return;
+  }
+  if (phase == api::restore_phase::kFailed) {
+    ctx.err << "arca: restore \"" << name
+            << "\" failed: " << status.value("failureReason", std::string("(no reason given)"))
+            << "\n";
+    return;
+  }
+  ctx.err << "arca: restore \"" << name << "\" " << phase << ": " << status.value("errors", 0)
+          << " errors, " << status.value("warnings", 0) << " warnings; see `arca restore describe "
+          << name << " --details` and `arca restore logs " << name << "`\n";
+}
+
+void RunCreateOnServer(CommandContext& ctx, const CreateFlags& f, api::Restore built,
+                       std::optional<OutputFormat> output) {
+  Clock& clock = RealClock();
+  // The cluster is needed to submit, and to choose a schedule's backup: only not for -o, except
+  // with --allow-partially-failed, whose choice the server would not make.
+  const bool resolve_schedule =
+      !f.from_schedule.empty() && (!output.has_value() || f.allow_partially_failed);
+  if (output.has_value() && !resolve_schedule) {
+    if (*output == OutputFormat::kTable) {
+      PrintRestoreTable(ctx.out, {api::RestoreToJson(built)});
+    } else {
+      PrintObject(ctx.out, *output, api::RestoreToJson(built));
+    }
+    return;
+  }
+  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, clock);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  if (resolve_schedule) {
+    // A clear error now rather than a FailedValidation later. As in Velero, only a choice that
+    // takes PartiallyFailed backups is written into the Restore (as spec.backupName alone: the
+    // server refuses both names); otherwise spec.scheduleName goes, and the server makes the
+    // same choice (the newest Completed backup) and fills in spec.backupName.
+    Result<std::string> backup =
+        BackupOfSchedule(*client, f.from_schedule, f.allow_partially_failed);
+    if (!backup.ok()) {
+      ctx.Fail(backup.status());
+      return;
+    }
+    if (f.allow_partially_failed) {
+      built.spec.backup_name = *backup;
+      built.spec.schedule_name.clear();
+    }
+  } else {
+    Result<nlohmann::json> backup = client->Get("backups", f.from_backup);
+    if (!backup.ok()) {
+      ctx.Fail(backup.status().WithContext("--from-backup"));
+      return;
+    }
+  }
+  nlohmann::json object = api::RestoreToJson(built);
+  if (output.has_value()) {
+    if (*output == OutputFormat::kTable) {
+      PrintRestoreTable(ctx.out, {object});
+    } else {
+      PrintObject(ctx.out, *output, object);
+    }
+    return;
+  }
+  object["metadata"].erase("namespace");
+  Result<nlohmann::json> created = client->Create("restores", object);
+  if (!created.ok()) {
+    ctx.Fail(created.status());
+    return;
+  }
+  const std::string& name = built.metadata.name;
+  ctx.out << "Restore request \"" << name << "\" submitted successfully.\n";
+  if (!f.wait) {
+    ctx.out << "Run `arca restore describe " << name << "` or `arca restore logs " << name
+            << "` for more details.\n";
+    return;
+  }
+  ctx.out << "Waiting for restore to complete. You may safely press ctrl-c to stop waiting - your "
+             "restore will continue in the background.\n";
+  ctx.out.flush();
+  ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
+  Result<nlohmann::json> done = client->WaitFor(
+      "restores", name,
+      [](const nlohmann::json& r) { return api::IsFinalRestorePhase(PhaseOf(r)); },
+      [&progress](const nlohmann::json& r) {
+        const nlohmann::json status = r.value("status", nlohmann::json::object());
+        if (status.contains("progress") && status["progress"].is_object()) {
+          progress.Update("Restoring", status["progress"].value("itemsRestored", int64_t{0}),
+                          status["progress"].value("totalItems", int64_t{0}));
+        }
+      },
+      std::chrono::milliseconds(0));
+  progress.Finish();
+  if (!done.ok()) {
+    ctx.Fail(done.status().WithContext("waiting for restore \"" + name + "\""));
+    return;
+  }
+  ctx.out << "Restore completed with status: " << PhaseOf(*done)
+          << ". You may check for more information using the commands `arca restore describe "
+          << name << "` and `arca restore logs " << name << "`.\n";
+  ReportUnsuccessful(ctx, *done);
+}
+
+void RunCreate(CommandContext& ctx, const CreateFlags& f) {
+  std::optional<OutputFormat> output;
+  if (!f.output.empty()) {
+    Result<OutputFormat> parsed = ParseOutputFormat(f.output);
+    if (!parsed.ok()) {
+      ctx.Fail(parsed.status());
+      return;
+    }
+    output = *parsed;
+  }
+  Result<api::Restore> built = BuildRestore(f, RealClock().Now());
+  if (!built.ok()) {
+    ctx.Fail(built.status());
+    return;
+  }
+  if (f.standalone) {
+    if (output.has_value()) {
+      if (*output == OutputFormat::kTable) {
+        PrintRestoreTable(ctx.out, {api::RestoreToJson(*built)});
+      } else {
+        PrintObject(ctx.out, *output, api::RestoreToJson(*built));
+      }
+      return;
+    }
+    RunStandalone(ctx, f, std::move(*built));
+    return;
+  }
+  RunCreateOnServer(ctx, f, std::move(*built), output);
+}
+
+// The Restores named, or all those matching `selector` (every one when it is empty).
+Result<std::vector<nlohmann::json>> SelectRestores(VeleroClient& client,
+                                                   const std::vector<std::string>& names,
+                                                   const std::string& selector) {
+  if (names.empty()) {
+    return client.List("restores", selector);
+  }
+  std::vector<nlohmann::json> out;
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(nlohmann::json r, client.Get("restores", name));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+struct GetFlags {
+  ClusterFlags cluster;
+  std::vector<std::string> names;
+  std::string selector;
+  std::string output = "table";
+};
+
+void RunGet(CommandContext& ctx, const GetFlags& f) {
+  Result<OutputFormat> format = ParseOutputFormat(f.output);
+  if (!format.ok()) {
+    ctx.Fail(format.status());
+    return;
+  }
+  if (!f.names.empty() && !f.selector.empty()) {
+    ctx.Fail(InvalidArgumentError("give restore names or -l/--selector, not both"));
+    return;
+  }
+  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<std::vector<nlohmann::json>> restores = SelectRestores(*client, f.names, f.selector);
+  if (!restores.ok()) {
+    ctx.Fail(restores.status());
+    return;
+  }
+  if (*format == OutputFormat::kTable) {
+    PrintRestoreTable(ctx.out, *restores);
+  } else {
+    PrintObjects(ctx.out, *format, *restores, f.names.size() == 1);
+  }
+}
+
+std::string JoinOr(const nlohmann::json& list, const std::string& empty) {
+  if (!list.is_array() || list.empty()) {
+    return empty;
+  }
+  std::string out;
+  for (const nlohmann::json& item : list) {
+    out += (out.empty() ? "" : ", ") + (item.is_string() ? item.get<std::string>() : item.dump());
+  }
+  return out;
+}
+
+// Lines "Key:<pad>value" with the values of a block aligned, as Velero's tabwriter does.
+class Block {
+ public:
+  explicit Block(std::ostream& out, std::string indent = "") : out_(out), indent_(indent) {}
+  ~Block() { Flush(); }
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+
+  void Add(std::string key, std::string value) {
+    rows_.emplace_back(std::move(key), std::move(value));
+  }
+  void Flush() {
+    size_t width = 0;
+    for (const auto& [k, v] : rows_) {
+      width = std::max(width, k.size());
+    }
+    for (const auto& [k, v] : rows_) {
+      out_ << indent_ << k << ":" << std::string(width - k.size() + 2, ' ') << v << "\n";
+    }
+    rows_.clear();
+  }
+
+ private:
+  std::ostream& out_;
+  std::string indent_;
+  std::vector<std::pair<std::string, std::string>> rows_;
+};
+
+std::string MapText(const nlohmann::json& map) {
+  if (!map.is_object() || map.empty()) {
+    return "<none>";
+  }
+  std::string out;
+  for (const auto& [k, v] : map.items()) {
+    out += (out.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return out;
+}
+
+std::string BoolText(const nlohmann::json& spec, const char* key, const char* if_false,
+                     const char* if_true) {
+  if (!spec.contains(key) || !spec[key].is_boolean()) {
+    return "auto";
+  }
+  return spec[key].get<bool>() ? if_true : if_false;
+}
+
+// One Result ({velero, cluster, namespaces}) as Velero's describer prints it.
+void DescribeResult(std::ostream& out, const char* title, const nlohmann::json& result) {
+  out << title << ":\n";
+  auto slice = [&out](const std::string& indent, const std::string& header,
+                      const nlohmann::json& list) {
+    if (!list.is_array() || list.empty()) {
+      out << indent << header << ":  <none>\n";
+      return;
+    }
+    bool first = true;
+    for (const nlohmann::json& m : list) {
+      const std::string text = m.is_string() ? m.get<std::string>() : m.dump();
+      if (first) {
+        out << indent << header << ":  " << text << "\n";
+        first = false;
+      } else {
+        out << indent << std::string(header.size() + 3, ' ') << text << "\n";
+      }
+    }
+  };
+  const nlohmann::json r = result.is_object() ? result : nlohmann::json::object();
+  slice("  ", "Velero", r.value("velero", nlohmann::json::array()));
+  slice("  ", "Cluster", r.value("cluster", nlohmann::json::array()));
+  const nlohmann::json namespaces = r.value("namespaces", nlohmann::json::object());
+  if (!namespaces.is_object() || namespaces.empty()) {
+    out << "  Namespaces: <none>\n";
+    return;
+  }
+  out << "  Namespaces:\n";
+  for (const auto& [ns, list] : namespaces.items()) {
+    slice("    ", ns, list);
+  }
+}
+
+struct DescribeFlags {
+  ClusterFlags cluster;
+  std::vector<std::string> names;
+  std::string selector;
+  bool details = false;
+  DownloadFlags download;
+};
+
+void DescribeOne(std::ostream& out, std::ostream& err, VeleroClient& client,
+                 const nlohmann::json& r, bool details, const DownloadOptions& download) {
+  const nlohmann::json meta = r.value("metadata", nlohmann::json::object());
+  const nlohmann::json spec = r.value("spec", nlohmann::json::object());
+  const nlohmann::json status = r.value("status", nlohmann::json::object());
+  const std::string name = Str(meta, "name");
+  const std::string phase = PhaseOf(r);
+  {
+    Block b(out);
+    b.Add("Name", name);
+    b.Add("Namespace", Str(meta, "namespace"));
+    b.Add("Labels", MapText(meta.value("labels", nlohmann::json::object())));
+    b.Add("Annotations", MapText(meta.value("annotations", nlohmann::json::object())));
+  }
+  out << "\n";
+  {
+    Block b(out);
+    std::string note;
+    if (phase == api::restore_phase::kFailed || phase == api::restore_phase::kPartiallyFailed) {
+      note = " (run 'arca restore logs " + name + "' for more information)";
+    }
+    b.Add("Phase", phase + note);
+    if (status.contains("progress") && status["progress"].is_object()) {
+      const nlohmann::json& p = status["progress"];
+      const bool running = phase == api::restore_phase::kInProgress;
+      b.Add(running ? "Estimated total items to be restored" : "Total items to be restored",
+            std::to_string(p.value("totalItems", int64_t{0})));
+      b.Add(running ? "Items restored so far" : "Items restored",
+            std::to_string(p.value("itemsRestored", int64_t{0})));
+    }
+  }
+  out << "\n";
+  {
+    Block b(out);
+    b.Add("Started", FormatTime(Str(status, "startTimestamp")));
+    b.Add("Completed", FormatTime(Str(status, "completionTimestamp")));
+  }
+  const nlohmann::json validation = status.value("validationErrors", nlohmann::json::array());
+  if (validation.is_array() && !validation.empty()) {
+    out << "\nValidation errors:\n";
+    for (const nlohmann::json& e : validation) {
+      out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+    }
+  }
+  if (!Str(status, "failureReason").empty()) {
+    out << "\nFailure reason:  " << Str(status, "failureReason") << "\n";
+  }
+  const int64_t errors = status.value("errors", int64_t{0});
+  const int64_t warnings = status.value("warnings", int64_t{0});
+  out << "\n";
+  nlohmann::json results;
+  std::string results_error;
+  if (details && (errors > 0 || warnings > 0)) {
+    DownloadOptions o = download;
+    o.gunzip = true;
+    Result<std::string> text =
+        DownloadToString(client, RealClock(), api::download_kind::kRestoreResults, name, o, err);
+    if (text.ok()) {
+      results = nlohmann::json::parse(*text, nullptr, false);
+      if (!results.is_object()) {
+        results_error = "the results file is not a JSON object";
+      }
+    } else {
+      results_error = text.status().message();
+    }
+  }
+  if (results.is_object()) {
+    if (warnings > 0) {
+      DescribeResult(out, "Warnings", results.value("warnings", nlohmann::json::object()));
+    } else {
+      out << "Warnings:  0\n";
+    }
+    if (errors > 0) {
+      DescribeResult(out, "Errors", results.value("errors", nlohmann::json::object()));
+    } else {
+      out << "Errors:  0\n";
+    }
+  } else {
+    Block b(out);
+    b.Add("Warnings", std::to_string(warnings));
+    b.Add("Errors", std::to_string(errors));
+    if (!results_error.empty()) {
+      b.Add("Details", "<error getting the results: " + results_error + ">");
+    }
+  }
+  out << "\n";
+  {
+    Block b(out);
+    b.Add("Backup", Str(spec, "backupName"));
+    if (!Str(spec, "scheduleName").empty()) {
+      b.Add("Schedule", Str(spec, "scheduleName"));
+    }
+  }
+  out << "\nNamespaces:\n";
+  {
+    Block b(out, "  ");
+    const nlohmann::json inc = spec.value("includedNamespaces", nlohmann::json::array());
+    const bool all = !inc.is_array() || inc.empty() || (inc.size() == 1 && inc[0] == "*");
+    b.Add("Included", all ? "all namespaces found in the backup" : JoinOr(inc, ""));
+    b.Add("Excluded", JoinOr(spec.value("excludedNamespaces", nlohmann::json::array()), "<none>"));
+  }
+  out << "\nResources:\n";
+  {
+    Block b(out, "  ");
+    b.Add("Included", JoinOr(spec.value("includedResources", nlohmann::json::array()), "*"));
+    b.Add("Excluded", JoinOr(spec.value("excludedResources", nlohmann::json::array()), "<none>"));
+    b.Add("Cluster-scoped", BoolText(spec, "includeClusterResources", "excluded", "included"));
+  }
+  out << "\n";
+  {
+    Block b(out);
+    b.Add("Namespace mappings", MapText(spec.value("namespaceMapping", nlohmann::json::object())));
+  }
+  out << "\n";
+  {
+    Block b(out);
+    b.Add("Label selector", spec.contains("labelSelector")
+                                ? FormatLabelSelector(spec["labelSelector"])
+                                : std::string("<none>"));
+    std::string ors;
+    for (const nlohmann::json& s : spec.value("orLabelSelectors", nlohmann::json::array())) {
+      ors += (ors.empty() ? "" : " or ") + FormatLabelSelector(s);
+    }
+    b.Add("Or label selector", ors.empty() ? "<none>" : ors);
+  }
+  out << "\n";
+  {
+    Block b(out);
+    b.Add("Restore PVs", BoolText(spec, "restorePVs", "false", "true"));
+    nlohmann::json rs = spec.value("restoreStatus", nlohmann::json::object());
+    if (rs.is_object() && !rs.empty()) {
+      b.Add("Restore status of",
+            JoinOr(rs.value("includedResources", nlohmann::json::array()), "<none>") +
+                " (excluded: " +
+                JoinOr(rs.value("excludedResources", nlohmann::json::array()), "<none>") + ")");
+    }
+    const std::string policy = Str(spec, "existingResourcePolicy");
+    b.Add("Existing Resource Policy", policy.empty() ? "<none>" : policy);
+    const std::string timeout = Str(spec, "itemOperationTimeout");
+    b.Add("ItemOperationTimeout", timeout.empty() ? "0s" : timeout);
+    b.Add("Preserve Service NodePorts", BoolText(spec, "preserveNodePorts", "false", "true"));
+  }
+  const nlohmann::json hooks = status.value("hookStatus", nlohmann::json::object());
+  if (hooks.is_object() && !hooks.empty()) {
+    out << "\n";
+    Block b(out);
+    b.Add("HooksAttempted", std::to_string(hooks.value("hooksAttempted", int64_t{0})));
+    b.Add("HooksFailed", std::to_string(hooks.value("hooksFailed", int64_t{0})));
+  }
+  if (details && api::IsFinalRestorePhase(phase) &&
+      phase != api::restore_phase::kFailedValidation) {
+    DownloadOptions o = download;
+    o.gunzip = true;
+    Result<std::string> text = DownloadToString(
+        client, RealClock(), api::download_kind::kRestoreResourceList, name, o, err);
+    out << "\nResource List:\n";
+    nlohmann::json list =
+        text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (!text.ok()) {
+      out << "  <error getting the resource list: " << text.status().message() << ">\n";
+    } else if (!list.is_object()) {
+      out << "  <error getting the resource list: not a JSON object>\n";
+    } else if (list.empty()) {
+      out << "  <none>\n";
+    } else {
+      for (const auto& [type, items] : list.items()) {
+        out << "  " << type << ":\n";
+        for (const nlohmann::json& item : items) {
+          out << "    - " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
+        }
+      }
+    }
+  }
+}
+
+void RunDescribe(CommandContext& ctx, const DescribeFlags& f) {
+  if (!f.names.empty() && !f.selector.empty()) {
+    ctx.Fail(InvalidArgumentError("give restore names or -l/--selector, not both"));
+    return;
+  }
+  Result<DownloadOptions> download = f.download.Options();
+  if (!download.ok()) {
+    ctx.Fail(download.status());
+    return;
+  }
+  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<std::vector<nlohmann::json>> restores = SelectRestores(*client, f.names, f.selector);
+  if (!restores.ok()) {
+    ctx.Fail(restores.status());
+    return;
+  }
+  bool first = true;
+  for (const nlohmann::json& r : *restores) {
+    if (!first) {
+      ctx.out << "\n\n";
+    }
+    first = false;
+    DescribeOne(ctx.out, ctx.err, *client, r, f.details, *download);
+  }
+}
+
+struct LogsFlags {
+  ClusterFlags cluster;
+  std::string name;
+  DownloadFlags download;
+};
+
+void RunLogs(CommandContext& ctx, const LogsFlags& f) {
+  Result<DownloadOptions> options = f.download.Options();
+  if (!options.ok()) {
+    ctx.Fail(options.status());
+    return;
+  }
+  options->gunzip = true;
+  Clock& clock = RealClock();
+  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, clock);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<nlohmann::json> r = client->Get("restores", f.name);
+  if (!r.ok()) {
+    ctx.Fail(r.status());
+    return;
+  }
+  const std::string phase = PhaseOf(*r);
+  if (phase == api::restore_phase::kFailedValidation) {
+    ctx.Fail(FailedPreconditionError(
+        "restore \"" + f.name +
+        "\" failed validation and never ran, so it has no logs; see its validation errors with "
+        "`arca restore describe " +
+        f.name + "`"));
+    return;
+  }
+  if (!api::IsFinalRestorePhase(phase)) {
+    ctx.Fail(FailedPreconditionError(
+        "logs for restore \"" + f.name +
+        "\" are not available until it's finished processing (it "
+        "is " +
+        phase +
+        "); wait until the restore has a phase of Completed, PartiallyFailed or Failed and try "
+        "again (`arca restore get " +
+        f.name + "`)"));
+    return;
+  }
+  objstore::ObjectSink sink = [&ctx](std::string_view chunk) -> Status {
+    ctx.out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    return ctx.out ? OkStatus() : InternalError("cannot write the log to the output");
+  };
+  Status st =
+      Download(*client, clock, api::download_kind::kRestoreLog, f.name, *options, sink, ctx.err);
+  if (!st.ok()) {
+    ctx.Fail(st);
+  }
+}
+
+struct DeleteFlags {
+  ClusterFlags cluster;
+  std::vector<std::string> names;
+  std::string selector;
+  bool all = false;
+  bool confirm = false;
+};
+
+// Velero's cli.GetConfirmation: asks until the answer is y or n. kCancelled on end of input.
+Result<bool> Confirm(std::ostream& out, std::istream& in) {
+  while (true) {
+    out << "Are you sure you want to continue (Y/N)? ";
+    out.flush();
+    std::string line;
+    if (!std::getline(in, line)) {
+      out << "\n";
+      return Status(StatusCode::kCancelled,
+                    "no answer (standard input ended); nothing was deleted. Pass --confirm to "
+                    "delete without being asked");
+    }
+    line = Trim(line);
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (line == "y" || line == "Y") {
+      return true;
+    }
+    if (line == "n" || line == "N") {
+      return false;
+    }
+  }
+}
+
+void RunDelete(CommandContext& ctx, const DeleteFlags& f) {
+  const int ways = static_cast<int>(!f.names.empty()) + static_cast<int>(f.all) +
+                   static_cast<int>(!f.selector.empty());
+  if (ways != 1) {
+    ctx.Fail(InvalidArgumentError(
+        "you must specify exactly one of: specific restore name(s), the --all flag, or the "
+        "--selector flag"));
+    return;
+  }
+  if (!f.confirm) {
+    Result<bool> yes = Confirm(ctx.out, std::cin);
+    if (!yes.ok()) {
+      ctx.Fail(yes.status());
+      return;
+    }
+    if (!*yes) {
+      return;
+    }
+  }
+  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  std::vector<std::string> names;
+  std::vector<Status> errors;
+  if (!f.names.empty()) {
+    for (const std::string& name : f.names) {
+      Result<nlohmann::json> r = client->Get("restores", name);
+      if (r.ok()) {
+        names.push_back(name);
+      } else {
+        errors.push_back(r.status());
+      }
+    }
+  } else {
+    Result<std::vector<nlohmann::json>> listed = client->List("restores", f.selector);
+    if (!listed.ok()) {
+      ctx.Fail(listed.status());
+      return;
+    }
+    for (const nlohmann::json& r : *listed) {
+      names.push_back(Str(r.value("metadata", nlohmann::json::object()), "name"));
+    }
+  }
+  if (names.empty() && errors.empty()) {
+    ctx.out << "No restores found\n";
+    return;
+  }
+  for (const std::string& name : names) {
+    Status st = client->Delete("restores", name);
+    if (!st.ok()) {
+      errors.push_back(st);
+      continue;
+    }
+    ctx.out << "Request to delete restore \"" << name
+            << "\" submitted successfully.\nThe restore will be fully deleted after all "
+               "associated data (restore files in object storage) are removed.\n";
+  }
+  for (const Status& e : errors) {
+    ctx.Fail(e);
+  }
+}
+
+void AddCreate(CLI::App& restore, CommandContext& ctx) {
   auto flags = std::make_shared<CreateFlags>();
   CreateFlags& f = *flags;
-  CLI::App* create = restore->add_subcommand("create", "Restore a backup");
-  create->add_option("NAME", f.name, "The restore's name (default <backup>-<timestamp>)");
-  create->add_option("--from-backup", f.from_backup, "The backup to restore (in --storage)");
+  CLI::App* create = restore.add_subcommand("create", "Create a restore");
+  create->add_option("NAME", f.name,
+                     "The restore's name (default <backup or schedule>-<YYYYMMDDhhmmss>)");
+  create->add_option("--from-backup", f.from_backup, "The backup to restore");
+  create->add_option("--from-schedule", f.from_schedule,
+                     "Restore the newest Completed backup of this schedule");
+  create->add_flag("--allow-partially-failed", f.allow_partially_failed,
+                   "With --from-schedule: PartiallyFailed backups count too");
   create->add_option("--from-file", f.from_file,
-                     "Restore a backup tarball file (e.g. from `velero backup download`)");
+                     "With --standalone: restore a backup tarball file (e.g. from `velero backup "
+                     "download`)");
   create->add_flag("--standalone", f.standalone,
-                   "Run the restore in this process, reading the backup from --storage directly");
+                   "Run the restore in this process, reading the backup from --storage directly, "
+                   "instead of creating a Restore for `arca server`");
   f.storage.AddTo(*create);
-  // No client-side limit by default: a restore makes one or two requests per object, and 100/s
-  // (the server's limit) would halve its speed; the engine backs off when the API server answers
-  // 429, and API Priority and Fairness protects the server (docs/compatibility.md).
-  f.kube.qps = 0;
-  f.kube.AddTo(*create);
+  // No client-side limit by default: a standalone restore makes one or two requests per object,
+  // and 100/s (the server's limit) would halve its speed; the engine backs off when the API
+  // server answers 429, and API Priority and Fairness protects the server
+  // (docs/compatibility.md).
+  f.cluster.kube.qps = 0;
+  f.cluster.AddTo(*create);
   create
       ->add_option("--include-namespaces", f.include_namespaces,
                    "Namespaces to restore, as named in the backup (globs allowed; default *)")
@@ -312,15 +1021,125 @@ void AddRestoreCommands(CLI::App& app, CommandContext& ctx) {
       ->delimiter(',');
   create->add_flag("--preserve-nodeports", f.preserve_nodeports,
                    "Keep the node ports of services even when they were assigned automatically");
-  create->add_option("-o,--output", f.output, "Print the Restore as json instead of running it");
-  create->add_option("--concurrency", f.concurrency, "Creates in flight at most")
+  f.restore_volumes_opt =
+      create->add_flag("--restore-volumes", f.restore_volumes,
+                       "Whether to restore volumes from snapshots (=true or =false; unset: auto)");
+  create->add_option("--item-operation-timeout", f.item_operation_timeout,
+                     "How long to wait for asynchronous restore item operations (e.g. 4h)");
+  create->add_option("--labels", f.labels, "Labels of the Restore: key=value,...")->delimiter(',');
+  create->add_option("--annotations", f.annotations, "Annotations of the Restore: key=value,...")
+      ->delimiter(',');
+  create->add_flag("-w,--wait", f.wait,
+                   "Wait until the restore finishes (Completed, PartiallyFailed, Failed or "
+                   "FailedValidation)");
+  create->add_option("-o,--output", f.output,
+                     "Print the Restore (table, json or yaml) instead of submitting or running it");
+  create->add_option("--concurrency", f.concurrency, "With --standalone: creates in flight at most")
       ->capture_default_str();
   create
       ->add_option("--restore-managed-fields", f.restore_managed_fields,
-                   "Patch metadata.managedFields back to the backed-up value after each create, as "
-                   "Velero does (one more request per object; false: the restore owns the fields)")
+                   "With --standalone: patch metadata.managedFields back to the backed-up value "
+                   "after each create, as Velero does (one more request per object; false: the "
+                   "restore owns the fields)")
       ->capture_default_str();
   create->callback([&ctx, flags] { RunCreate(ctx, *flags); });
+}
+
+}  // namespace
+
+Result<std::string> BackupOfSchedule(VeleroClient& client, const std::string& schedule,
+                                     bool allow_partially_failed) {
+  const std::string label = api::GetValidName(schedule);
+  ASSIGN_OR_RETURN(std::vector<nlohmann::json> listed,
+                   client.List("backups", std::string(kScheduleNameLabel) + "=" + label));
+  std::vector<api::Backup> backups;
+  std::map<std::string, int> phases;
+  for (const nlohmann::json& j : listed) {
+    Result<api::Backup> b = api::BackupFromJson(j);
+    if (b.ok()) {
+      ++phases[b->status.phase.empty() ? std::string("New") : b->status.phase];
+      backups.push_back(std::move(*b));
+    }
+  }
+  if (backups.empty()) {
+    return NotFoundError("no backups of schedule " + schedule + " found in namespace " +
+                         client.namespace_name() + " (none is labelled " + kScheduleNameLabel +
+                         "=" + label + "; see `arca schedule get` and `arca backup get`)");
+  }
+  Result<api::Backup> best =
+      schedule::LatestScheduledBackup(backups, schedule, allow_partially_failed);
+  if (!best.ok()) {
+    std::string seen;
+    for (const auto& [phase, count] : phases) {
+      seen += (seen.empty() ? "" : ", ") + std::to_string(count) + " " + phase;
+    }
+    std::string hint =
+        allow_partially_failed ? "" : "; --allow-partially-failed takes a PartiallyFailed one too";
+    return NotFoundError(best.status().message() + " in namespace " + client.namespace_name() +
+                         " (its backups: " + seen + ")" + hint);
+  }
+  return best->metadata.name;
+}
+
+void PrintRestoreTable(std::ostream& out, const std::vector<nlohmann::json>& restores) {
+  std::vector<std::vector<std::string>> rows{{"NAME", "BACKUP", "STATUS", "STARTED", "COMPLETED",
+                                              "ERRORS", "WARNINGS", "CREATED", "SELECTOR"}};
+  for (const nlohmann::json& r : restores) {
+    const nlohmann::json meta = r.value("metadata", nlohmann::json::object());
+    const nlohmann::json spec = r.value("spec", nlohmann::json::object());
+    const nlohmann::json status = r.value("status", nlohmann::json::object());
+    rows.push_back({Str(meta, "name"), Str(spec, "backupName"), PhaseOf(r),
+                    FormatTime(Str(status, "startTimestamp")),
+                    FormatTime(Str(status, "completionTimestamp")),
+                    std::to_string(status.value("errors", int64_t{0})),
+                    std::to_string(status.value("warnings", int64_t{0})),
+                    FormatTime(Str(meta, "creationTimestamp")),
+                    spec.contains("labelSelector") ? FormatLabelSelector(spec["labelSelector"])
+                                                   : std::string("<none>")});
+  }
+  PrintTable(out, rows);
+}
+
+void AddRestoreCommands(CLI::App& app, CommandContext& ctx) {
+  CLI::App* restore = app.add_subcommand("restore", "Work with restores");
+  restore->require_subcommand(1);
+  AddCreate(*restore, ctx);
+
+  auto get = std::make_shared<GetFlags>();
+  CLI::App* get_cmd = restore->add_subcommand("get", "List restores");
+  get_cmd->add_option("NAMES", get->names, "Restores to show (default all)");
+  get_cmd->add_option("-l,--selector", get->selector, "Only restores with matching labels");
+  get_cmd->add_option("-o,--output", get->output, "table, json or yaml")->capture_default_str();
+  get->cluster.AddTo(*get_cmd);
+  get_cmd->callback([&ctx, get] { RunGet(ctx, *get); });
+
+  auto describe = std::make_shared<DescribeFlags>();
+  CLI::App* describe_cmd = restore->add_subcommand("describe", "Describe restores");
+  describe_cmd->add_option("NAMES", describe->names, "Restores to describe (default all)");
+  describe_cmd->add_option("-l,--selector", describe->selector,
+                           "Only restores with matching labels");
+  describe_cmd->add_flag("--details", describe->details,
+                         "Show the errors and warnings by namespace and the resource list "
+                         "(downloaded through the server)");
+  describe->cluster.AddTo(*describe_cmd);
+  describe->download.AddTo(*describe_cmd);
+  describe_cmd->callback([&ctx, describe] { RunDescribe(ctx, *describe); });
+
+  auto logs = std::make_shared<LogsFlags>();
+  CLI::App* logs_cmd = restore->add_subcommand("logs", "Show the log of a finished restore");
+  logs_cmd->add_option("NAME", logs->name, "The restore")->required();
+  logs->cluster.AddTo(*logs_cmd);
+  logs->download.AddTo(*logs_cmd);
+  logs_cmd->callback([&ctx, logs] { RunLogs(ctx, *logs); });
+
+  auto del = std::make_shared<DeleteFlags>();
+  CLI::App* delete_cmd = restore->add_subcommand("delete", "Delete restores");
+  delete_cmd->add_option("NAMES", del->names, "Restores to delete");
+  delete_cmd->add_flag("--all", del->all, "Delete every restore in the namespace");
+  delete_cmd->add_option("-l,--selector", del->selector, "Delete the restores with these labels");
+  delete_cmd->add_flag("--confirm", del->confirm, "Delete without asking for confirmation");
+  del->cluster.AddTo(*delete_cmd);
+  delete_cmd->callback([&ctx, del] { RunDelete(ctx, *del); });
 }
 
 }  // namespace arca::cli
