@@ -1,31 +1,64 @@
 #include "cli/backup_cmd.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "api/backup.h"
 #include "api/duration.h"
+#include "api/names.h"
+#include "api/requests.h"
+#include "api/schedule.h"
 #include "archive/gzip.h"
 #include "archive/velero_layout.h"
 #include "backup/engine.h"
 #include "cli/backup_flags.h"
 #include "cli/format.h"
-#include "install/yaml.h"
 #include "kube/encoding.h"
 #include "kube/exec.h"
 #include "kube/label_selector.h"
+#include "schedule/scheduler.h"
 
 namespace arca::cli {
 namespace {
+
+// The environment with its defaults filled in.
+struct Env {
+  BackupCommandEnv base;
+
+  Clock& clock() const { return base.clock != nullptr ? *base.clock : RealClock(); }
+  std::istream& in() const { return base.in != nullptr ? *base.in : std::cin; }
+  Result<VeleroClient> Connect(const ClusterFlags& flags) const {
+    if (base.connect) {
+      return base.connect(flags, clock());
+    }
+    return VeleroClient::Connect(flags, clock());
+  }
+  Result<DownloadOptions> Download(const DownloadFlags& flags, bool gunzip) const {
+    ASSIGN_OR_RETURN(DownloadOptions o, flags.Options());
+    o.gunzip = gunzip;
+    if (base.tune_download) {
+      base.tune_download(o);
+    }
+    return o;
+  }
+};
 
 std::string SelectorColumn(const api::Backup& b) {
   if (b.spec.label_selector.has_value()) {
@@ -69,15 +102,45 @@ Result<api::Backup> LoadBackup(objstore::ObjectStore& store, const std::string& 
   return api::BackupFromJson(j);
 }
 
+// -l/--selector checked before anything is asked of the cluster.
+Status CheckSelector(const std::string& selector) {
+  if (selector.empty()) {
+    return OkStatus();
+  }
+  Result<kube::LabelSelector> parsed = kube::LabelSelector::Parse(selector);
+  if (!parsed.ok()) {
+    return InvalidArgumentError("-l/--selector \"" + selector + "\": " + parsed.status().message() +
+                                "; write e.g. -l app=web,tier in (front,back)");
+  }
+  return OkStatus();
+}
+
+// The phases after which a backup does not change any more.
+bool IsTerminal(std::string_view phase) {
+  return phase == api::backup_phase::kCompleted || phase == api::backup_phase::kPartiallyFailed ||
+         phase == api::backup_phase::kFailed || phase == api::backup_phase::kFailedValidation;
+}
+
+std::string PhaseOf(const nlohmann::json& obj) {
+  if (obj.contains("status") && obj["status"].is_object()) {
+    return obj["status"].value("phase", "");
+  }
+  return "";
+}
+
+// --- create ------------------------------------------------------------------------------------
+
 struct CreateFlags {
   std::string name;
   bool standalone = false;
   StorageFlag storage;
-  KubeFlags kube;
+  ClusterFlags cluster;
   BackupSpecFlags spec;
   std::vector<std::string> labels;
   std::vector<std::string> annotations;
   std::string output;
+  bool wait = false;
+  std::string from_schedule;
   int list_concurrency = backup::BackupEngineOptions{}.list_concurrency;
   int64_t page_size = backup::BackupEngineOptions{}.page_size;
   int gzip_threads = backup::BackupEngineOptions{}.gzip.workers;
@@ -87,10 +150,32 @@ struct CreateFlags {
 Result<api::Backup> BuildBackup(const CreateFlags& f) {
   api::Backup b;
   b.metadata.name = f.name;
-  b.metadata.namespace_ = "velero";
+  b.metadata.namespace_ = f.cluster.Namespace();
   ASSIGN_OR_RETURN(b.metadata.labels, ParseMapFlag("--labels", f.labels));
   ASSIGN_OR_RETURN(b.metadata.annotations, ParseMapFlag("--annotations", f.annotations));
   ASSIGN_OR_RETURN(b.spec, f.spec.Build());
+  return b;
+}
+
+// Velero's `backup create --from-schedule`: the schedule's template, named S-<UTC timestamp>
+// unless a name is given, with --labels and --annotations on top; other filters are ignored.
+Result<api::Backup> BuildFromSchedule(VeleroClient& client, Clock& clock, const CreateFlags& f) {
+  ASSIGN_OR_RETURN(nlohmann::json j, client.Get("schedules", f.from_schedule));
+  ASSIGN_OR_RETURN(api::Schedule schedule, api::ScheduleFromJson(j));
+  const auto now = std::chrono::floor<std::chrono::seconds>(clock.Now());
+  api::Backup b = schedule::BackupFromSchedule(schedule, now);
+  b.metadata.namespace_ = client.namespace_name();
+  if (!f.name.empty()) {
+    b.metadata.name = f.name;
+  }
+  ASSIGN_OR_RETURN(auto labels, ParseMapFlag("--labels", f.labels));
+  ASSIGN_OR_RETURN(auto annotations, ParseMapFlag("--annotations", f.annotations));
+  for (auto& [k, v] : labels) {
+    b.metadata.labels[k] = v;
+  }
+  for (auto& [k, v] : annotations) {
+    b.metadata.annotations[k] = v;
+  }
   return b;
 }
 
@@ -101,38 +186,12 @@ void PrintValidation(std::ostream& err, const api::Backup& b) {
   }
 }
 
-void RunCreate(CommandContext& ctx, const CreateFlags& f) {
-  Result<api::Backup> built = BuildBackup(f);
-  if (!built.ok()) {
-    ctx.Fail(built.status());
-    return;
-  }
-  if (f.output == "json" || f.output == "yaml") {
-    nlohmann::json j = api::BackupToJson(*built);
-    if (f.output == "json") {
-      ctx.out << j.dump(4) << "\n";
-    } else {
-      ctx.out << install::ToYaml(j);
-    }
-    return;
-  }
-  if (!f.output.empty()) {
-    ctx.Fail(InvalidArgumentError("-o " + f.output + ": use json or yaml"));
-    return;
-  }
-  if (!f.standalone) {
-    ctx.Fail(FailedPreconditionError(
-        "server mode (creating a Backup resource for `arca server`) is not available yet; run "
-        "the backup in this process with --standalone --storage URL, e.g. "
-        "arca backup create " +
-        f.name + " --standalone --storage file:///var/backups/arca"));
-    return;
-  }
+void RunStandaloneCreate(CommandContext& ctx, const CreateFlags& f, api::Backup built) {
   // Validate before connecting anywhere, so that bad flags fail fast.
-  std::vector<std::string> invalid = backup::ValidateBackup(*built);
+  std::vector<std::string> invalid = backup::ValidateBackup(built);
   if (!invalid.empty()) {
-    built->status.validation_errors = invalid;
-    PrintValidation(ctx.err, *built);
+    built.status.validation_errors = invalid;
+    PrintValidation(ctx.err, built);
     ctx.exit_code = 1;
     return;
   }
@@ -142,7 +201,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     ctx.Fail(store.status());
     return;
   }
-  Result<kube::ConnectionPtr> conn = f.kube.Connect(clock);
+  Result<kube::ConnectionPtr> conn = f.cluster.kube.Connect(clock);
   if (!conn.ok()) {
     ctx.Fail(conn.status());
     return;
@@ -166,7 +225,7 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
     progress.Update("Backing up", p.items_backed_up, p.total_items);
   };
   const auto started = clock.Now();
-  api::Backup done = engine.Run(std::move(*built), observer);
+  api::Backup done = engine.Run(std::move(built), observer);
   progress.Finish();
   const double seconds = std::chrono::duration<double>(clock.Now() - started).count();
   const std::string& phase = done.status.phase;
@@ -203,19 +262,192 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   }
 }
 
-void RunGet(CommandContext& ctx, const StorageFlag& storage, const std::vector<std::string>& names,
-            const std::string& output) {
-  if (output != "table" && output != "json" && output != "yaml") {
-    ctx.Fail(InvalidArgumentError("-o " + output + ": use table, json or yaml"));
+// Polls the Backup until it ends, with a progress display; exit code 1 unless Completed.
+void WaitForBackup(CommandContext& ctx, const Env& env, VeleroClient& client,
+                   const std::string& name) {
+  ctx.out << "Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your "
+             "backup will continue in the background.\n"
+          << std::flush;
+  ProgressDisplay progress(ctx.out, ctx.out_is_terminal, env.clock());
+  Result<nlohmann::json> done = client.WaitFor(
+      "backups", name, [](const nlohmann::json& obj) { return IsTerminal(PhaseOf(obj)); },
+      [&progress](const nlohmann::json& obj) {
+        if (!obj.contains("status") || !obj["status"].contains("progress")) {
+          return;
+        }
+        const nlohmann::json& p = obj["status"]["progress"];
+        progress.Update("Backing up", p.value("itemsBackedUp", int64_t{0}),
+                        p.value("totalItems", int64_t{0}));
+      },
+      std::chrono::milliseconds(0), env.base.wait_poll);
+  progress.Finish();
+  if (!done.ok()) {
+    ctx.Fail(done.status().WithContext("waiting for backup \"" + name + "\""));
     return;
   }
+  Result<api::Backup> b = api::BackupFromJson(*done);
+  if (!b.ok()) {
+    ctx.Fail(b.status());
+    return;
+  }
+  const std::string& phase = b->status.phase;
+  ctx.out << "Backup completed with status: " << phase
+          << ". You may check for more information using the commands `arca backup describe "
+          << name << "` and `arca backup logs " << name << "`.\n";
+  if (phase == api::backup_phase::kCompleted) {
+    return;
+  }
+  ctx.exit_code = 1;
+  if (phase == api::backup_phase::kFailedValidation) {
+    PrintValidation(ctx.err, *b);
+  } else if (phase == api::backup_phase::kFailed) {
+    ctx.err << "arca: backup \"" << name << "\" failed: "
+            << (b->status.failure_reason.empty() ? "no reason given; see its logs"
+                                                 : b->status.failure_reason)
+            << "\n";
+  } else {
+    ctx.err << "arca: backup \"" << name << "\" partially failed with " << b->status.errors
+            << " errors and " << b->status.warnings
+            << " warnings; see them with `arca backup describe " << name << " --details`\n";
+  }
+}
+
+void RunCreate(CommandContext& ctx, const Env& env, const CreateFlags& f) {
+  std::optional<OutputFormat> format;
+  if (!f.output.empty()) {
+    Result<OutputFormat> parsed = ParseOutputFormat(f.output, /*allow_table=*/false);
+    if (!parsed.ok()) {
+      ctx.Fail(parsed.status());
+      return;
+    }
+    format = *parsed;
+  }
+  if (!f.from_schedule.empty()) {
+    if (f.standalone || !f.storage.url.empty()) {
+      ctx.Fail(InvalidArgumentError(
+          "--from-schedule reads the Schedule from the cluster and cannot be combined with "
+          "--standalone/--storage"));
+      return;
+    }
+  } else if (f.name.empty()) {
+    ctx.Fail(InvalidArgumentError(
+        "a backup name is required: arca backup create NAME (or --from-schedule SCHEDULE)"));
+    return;
+  }
+  if (f.standalone || !f.storage.url.empty()) {
+    if (!f.standalone) {
+      ctx.Fail(InvalidArgumentError(
+          "--storage is for standalone mode: add --standalone to run the backup in this "
+          "process, or drop --storage to create it through arca server in namespace " +
+          f.cluster.Namespace()));
+      return;
+    }
+    if (f.wait) {
+      ctx.Fail(InvalidArgumentError(
+          "--wait is for backups run by arca server; --standalone always waits"));
+      return;
+    }
+  }
+  std::optional<VeleroClient> client;
+  Result<api::Backup> built = InvalidArgumentError("no backup");
+  if (!f.from_schedule.empty()) {
+    Result<VeleroClient> connected = env.Connect(f.cluster);
+    if (!connected.ok()) {
+      ctx.Fail(connected.status());
+      return;
+    }
+    client.emplace(std::move(*connected));
+    built = BuildFromSchedule(*client, env.clock(), f);
+  } else {
+    built = BuildBackup(f);
+  }
+  if (!built.ok()) {
+    ctx.Fail(built.status());
+    return;
+  }
+  if (format.has_value()) {  // Velero: print, do not submit
+    PrintObject(ctx.out, *format, api::BackupToJson(*built));
+    return;
+  }
+  if (f.standalone) {
+    RunStandaloneCreate(ctx, f, std::move(*built));
+    return;
+  }
+  if (!client.has_value()) {
+    Result<VeleroClient> connected = env.Connect(f.cluster);
+    if (!connected.ok()) {
+      ctx.Fail(connected.status());
+      return;
+    }
+    client.emplace(std::move(*connected));
+  }
+  const std::string name = built->metadata.name;
+  Result<nlohmann::json> created = client->Create("backups", api::BackupToJson(*built));
+  if (!created.ok()) {
+    ctx.Fail(created.status());
+    return;
+  }
+  ctx.out << "Backup request \"" << name << "\" submitted successfully.\n";
+  if (f.wait) {
+    WaitForBackup(ctx, env, *client, name);
+    return;
+  }
+  ctx.out << "Run `arca backup describe " << name << "` or `arca backup logs " << name
+          << "` for more details.\n";
+}
+
+// --- get ---------------------------------------------------------------------------------------
+
+struct GetFlags {
+  StorageFlag storage;
+  ClusterFlags cluster;
+  std::vector<std::string> names;
+  std::string selector;
+  std::string output = "table";
+};
+
+void PrintBackups(CommandContext& ctx, OutputFormat format, const std::vector<api::Backup>& backups,
+                  bool single) {
+  if (format != OutputFormat::kTable) {
+    std::vector<nlohmann::json> items;
+    for (const api::Backup& b : backups) {
+      items.push_back(api::BackupToJson(b));
+    }
+    PrintObjects(ctx.out, format, items, single);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED",
+                                                 "EXPIRES", "STORAGE LOCATION", "SELECTOR"}};
+  const auto now = RealClock().Now();
+  for (const api::Backup& b : backups) {
+    std::string status = b.status.phase.empty() ? "New" : b.status.phase;
+    if (!b.metadata.deletion_timestamp.empty()) {
+      status = "Deleting";
+    }
+    rows.push_back({b.metadata.name, status, std::to_string(b.status.errors),
+                    std::to_string(b.status.warnings), FormatTime(b.status.start_timestamp),
+                    Expires(b.status.expiration, now), b.spec.storage_location, SelectorColumn(b)});
+  }
+  PrintTable(ctx.out, rows);
+}
+
+bool MatchesSelector(const api::Backup& b, const std::string& selector) {
+  if (selector.empty()) {
+    return true;
+  }
+  Result<kube::LabelSelector> sel = kube::LabelSelector::Parse(selector);
+  kube::Labels labels(b.metadata.labels.begin(), b.metadata.labels.end());
+  return sel.ok() && sel->Matches(labels);
+}
+
+void RunStoreGet(CommandContext& ctx, const GetFlags& f, OutputFormat format) {
   Clock& clock = RealClock();
-  Result<objstore::ObjectStorePtr> store = storage.Open(clock);
+  Result<objstore::ObjectStorePtr> store = f.storage.Open(clock);
   if (!store.ok()) {
     ctx.Fail(store.status());
     return;
   }
-  std::vector<std::string> wanted = names;
+  std::vector<std::string> wanted = f.names;
   if (wanted.empty()) {
     Result<objstore::ListPage> page = (*store)->ListAll("backups/", "/");
     if (!page.ok()) {
@@ -232,45 +464,93 @@ void RunGet(CommandContext& ctx, const StorageFlag& storage, const std::vector<s
     if (!b.ok()) {
       // A folder without metadata is an unfinished or foreign backup: not listed, as in
       // Velero's sync. Named backups that are missing are errors.
-      if (!names.empty()) {
+      if (!f.names.empty()) {
         ctx.Fail(b.status());
       }
       continue;
     }
-    backups.push_back(std::move(*b));
-  }
-  if (output == "json" || output == "yaml") {
-    nlohmann::json j;
-    if (backups.size() == 1 && names.size() == 1) {
-      j = api::BackupToJson(backups[0]);
-    } else {
-      j = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
-      for (const api::Backup& b : backups) {
-        j["items"].push_back(api::BackupToJson(b));
-      }
+    if (MatchesSelector(*b, f.selector)) {
+      backups.push_back(std::move(*b));
     }
-    if (output == "json") {
-      ctx.out << j.dump(4) << "\n";
-    } else {
-      ctx.out << install::ToYaml(j);
-    }
-    return;
   }
-  std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED",
-                                                 "EXPIRES", "STORAGE LOCATION", "SELECTOR"}};
-  const auto now = clock.Now();
-  for (const api::Backup& b : backups) {
-    rows.push_back({b.metadata.name, b.status.phase.empty() ? "New" : b.status.phase,
-                    std::to_string(b.status.errors), std::to_string(b.status.warnings),
-                    FormatTime(b.status.start_timestamp), Expires(b.status.expiration, now),
-                    b.spec.storage_location, SelectorColumn(b)});
-  }
-  if (backups.empty() && names.empty()) {
+  if (backups.empty() && f.names.empty()) {
     ctx.err << "No backups found in " << (*store)->Describe() << ".\n";
     return;
   }
-  PrintTable(ctx.out, rows);
+  PrintBackups(ctx, format, backups, backups.size() == 1 && f.names.size() == 1);
 }
+
+// The backups NAMES names (missing ones reported, exit code 1), else those -l selects.
+Result<std::vector<api::Backup>> FetchBackups(CommandContext& ctx, VeleroClient& client,
+                                              const std::vector<std::string>& names,
+                                              const std::string& selector) {
+  std::vector<nlohmann::json> objects;
+  if (names.empty()) {
+    ASSIGN_OR_RETURN(objects, client.List("backups", selector));
+  } else {
+    std::set<std::string> seen;
+    for (const std::string& name : names) {
+      if (!seen.insert(name).second) {
+        continue;
+      }
+      Result<nlohmann::json> obj = client.Get("backups", name);
+      if (!obj.ok()) {
+        ctx.Fail(obj.status());
+        continue;
+      }
+      objects.push_back(std::move(*obj));
+    }
+  }
+  std::vector<api::Backup> out;
+  for (const nlohmann::json& obj : objects) {
+    Result<api::Backup> b = api::BackupFromJson(obj);
+    if (!b.ok()) {
+      ctx.Fail(b.status().WithContext("backup \"" + obj["metadata"].value("name", "") + "\""));
+      continue;
+    }
+    out.push_back(std::move(*b));
+  }
+  return out;
+}
+
+void RunGet(CommandContext& ctx, const Env& env, const GetFlags& f) {
+  Result<OutputFormat> format = ParseOutputFormat(f.output);
+  if (!format.ok()) {
+    ctx.Fail(format.status());
+    return;
+  }
+  if (Status st = CheckSelector(f.selector); !st.ok()) {
+    ctx.Fail(st);
+    return;
+  }
+  if (!f.names.empty() && !f.selector.empty()) {
+    ctx.Fail(InvalidArgumentError("give backup names or -l/--selector, not both"));
+    return;
+  }
+  if (!f.storage.url.empty()) {
+    RunStoreGet(ctx, f, *format);
+    return;
+  }
+  Result<VeleroClient> client = env.Connect(f.cluster);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<std::vector<api::Backup>> backups = FetchBackups(ctx, *client, f.names, f.selector);
+  if (!backups.ok()) {
+    ctx.Fail(backups.status());
+    return;
+  }
+  if (backups->empty()) {
+    if (f.names.empty()) {
+      ctx.err << "No backups found in namespace " << client->namespace_name() << ".\n";
+    }
+    return;
+  }
+  PrintBackups(ctx, *format, *backups, f.names.size() == 1);
+}
+
+// --- describe ----------------------------------------------------------------------------------
 
 std::string JoinOr(const std::vector<std::string>& items, std::string_view none) {
   if (items.empty()) {
@@ -308,22 +588,8 @@ void PrintResult(std::ostream& out, std::string_view title, const nlohmann::json
   }
 }
 
-void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::string& name,
-                 bool details) {
-  Clock& clock = RealClock();
-  Result<objstore::ObjectStorePtr> store = storage.Open(clock);
-  if (!store.ok()) {
-    ctx.Fail(store.status());
-    return;
-  }
-  Result<api::Backup> loaded = LoadBackup(**store, name);
-  if (!loaded.ok()) {
-    ctx.Fail(loaded.status());
-    return;
-  }
-  const api::Backup& b = *loaded;
+void DescribeBackup(std::ostream& out, const api::Backup& b) {
   const api::BackupSpec& s = b.spec;
-  std::ostream& out = ctx.out;
   auto map_line = [](const std::map<std::string, std::string>& m) {
     std::string line;
     for (const auto& [k, v] : m) {
@@ -335,7 +601,7 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
   out << "Namespace:    " << b.metadata.namespace_ << "\n";
   out << "Labels:       " << map_line(b.metadata.labels) << "\n";
   out << "Annotations:  " << map_line(b.metadata.annotations) << "\n\n";
-  out << "Phase:  " << b.status.phase << "\n\n";
+  out << "Phase:  " << (b.status.phase.empty() ? "New" : b.status.phase) << "\n\n";
   if (!b.status.validation_errors.empty()) {
     out << "Validation errors:\n";
     for (const std::string& e : b.status.validation_errors) {
@@ -395,22 +661,22 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
   }
   out << "\nHooksAttempted:  " << b.status.hooks_attempted << "\n";
   out << "HooksFailed:     " << b.status.hooks_failed << "\n";
-  if (!details) {
-    return;
-  }
-  auto side = [&](std::string_view suffix) -> Result<nlohmann::json> {
-    ASSIGN_OR_RETURN(
-        std::string gz,
-        (*store)->GetString(objstore::ObjectKey(archive::BackupFileKey(name, suffix))));
-    ASSIGN_OR_RETURN(std::string text, Gunzip(gz));
+}
+
+// Fetches a side file (gunzipped) by download kind.
+using SideFile = std::function<Result<std::string>(std::string_view kind)>;
+
+void DescribeDetails(std::ostream& out, const SideFile& side) {
+  auto json_of = [&side](std::string_view kind) -> Result<nlohmann::json> {
+    ASSIGN_OR_RETURN(std::string text, side(kind));
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) {
-      return InvalidArgumentError(archive::BackupFileKey(name, suffix) + " is not valid JSON");
+      return InvalidArgumentError("the backup's " + DownloadWhat(kind) + " is not valid JSON");
     }
     return j;
   };
   out << "\nResource List:\n";
-  Result<nlohmann::json> list = side("resource-list.json.gz");
+  Result<nlohmann::json> list = json_of(api::download_kind::kBackupResourceList);
   if (!list.ok()) {
     out << "  <error getting the resource list: " << list.status().message() << ">\n";
   } else {
@@ -421,7 +687,7 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
       }
     }
   }
-  Result<nlohmann::json> results = side("results.gz");
+  Result<nlohmann::json> results = json_of(api::download_kind::kBackupResults);
   if (results.ok()) {
     out << "\n";
     PrintResult(out, "Errors", (*results)["errors"]);
@@ -432,57 +698,369 @@ void RunDescribe(CommandContext& ctx, const StorageFlag& storage, const std::str
   }
 }
 
+struct DescribeFlags {
+  StorageFlag storage;
+  ClusterFlags cluster;
+  DownloadFlags download;
+  std::vector<std::string> names;
+  std::string selector;
+  bool details = false;
+};
+
+void RunStoreDescribe(CommandContext& ctx, const DescribeFlags& f) {
+  if (f.names.empty()) {
+    ctx.Fail(InvalidArgumentError("name the backups to describe from --storage"));
+    return;
+  }
+  Clock& clock = RealClock();
+  Result<objstore::ObjectStorePtr> store = f.storage.Open(clock);
+  if (!store.ok()) {
+    ctx.Fail(store.status());
+    return;
+  }
+  bool first = true;
+  for (const std::string& name : f.names) {
+    Result<api::Backup> loaded = LoadBackup(**store, name);
+    if (!loaded.ok()) {
+      ctx.Fail(loaded.status());
+      continue;
+    }
+    if (!first) {
+      ctx.out << "\n\n";
+    }
+    first = false;
+    DescribeBackup(ctx.out, *loaded);
+    if (f.details) {
+      DescribeDetails(ctx.out, [&](std::string_view kind) -> Result<std::string> {
+        ASSIGN_OR_RETURN(std::string key, api::DownloadTargetKey(kind, name));
+        ASSIGN_OR_RETURN(std::string gz, (*store)->GetString(objstore::ObjectKey(key)));
+        return Gunzip(gz);
+      });
+    }
+  }
+}
+
+void RunDescribe(CommandContext& ctx, const Env& env, const DescribeFlags& f) {
+  if (Status st = CheckSelector(f.selector); !st.ok()) {
+    ctx.Fail(st);
+    return;
+  }
+  if (!f.names.empty() && !f.selector.empty()) {
+    ctx.Fail(InvalidArgumentError("give backup names or -l/--selector, not both"));
+    return;
+  }
+  if (!f.storage.url.empty()) {
+    RunStoreDescribe(ctx, f);
+    return;
+  }
+  Result<DownloadOptions> options = env.Download(f.download, /*gunzip=*/true);
+  if (!options.ok()) {
+    ctx.Fail(options.status());
+    return;
+  }
+  Result<VeleroClient> client = env.Connect(f.cluster);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<std::vector<api::Backup>> backups = FetchBackups(ctx, *client, f.names, f.selector);
+  if (!backups.ok()) {
+    ctx.Fail(backups.status());
+    return;
+  }
+  if (backups->empty() && f.names.empty()) {
+    ctx.err << "No backups found in namespace " << client->namespace_name() << ".\n";
+    return;
+  }
+  for (size_t i = 0; i < backups->size(); ++i) {
+    const api::Backup& b = (*backups)[i];
+    if (i > 0) {
+      ctx.out << "\n\n";
+    }
+    DescribeBackup(ctx.out, b);
+    if (f.details) {
+      DescribeDetails(ctx.out, [&](std::string_view kind) {
+        return DownloadToString(*client, env.clock(), kind, b.metadata.name, *options, ctx.err);
+      });
+    }
+  }
+}
+
+// --- logs and download -------------------------------------------------------------------------
+
+struct LogsFlags {
+  ClusterFlags cluster;
+  DownloadFlags download;
+  std::string name;
+};
+
+void RunLogs(CommandContext& ctx, const Env& env, const LogsFlags& f) {
+  Result<DownloadOptions> options = env.Download(f.download, /*gunzip=*/true);
+  if (!options.ok()) {
+    ctx.Fail(options.status());
+    return;
+  }
+  Result<VeleroClient> client = env.Connect(f.cluster);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Status st = Download(
+      *client, env.clock(), api::download_kind::kBackupLog, f.name, *options,
+      [&ctx](std::string_view chunk) {
+        ctx.out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        return ctx.out.good() ? OkStatus() : UnavailableError("writing the log to stdout failed");
+      },
+      ctx.err);
+  ctx.out << std::flush;
+  if (!st.ok()) {
+    ctx.Fail(st);
+  }
+}
+
+struct DownloadCmdFlags {
+  ClusterFlags cluster;
+  DownloadFlags download;
+  std::string name;
+  std::string output;
+  bool force = false;
+};
+
+void RunDownload(CommandContext& ctx, const Env& env, const DownloadCmdFlags& f) {
+  const std::filesystem::path path = f.output.empty() ? f.name + "-data.tar.gz" : f.output;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !f.force) {
+    ctx.Fail(AlreadyExistsError("file " + path.string() +
+                                " already exists; remove it, choose another with -o FILE, or "
+                                "overwrite it with --force"));
+    return;
+  }
+  Result<DownloadOptions> options = env.Download(f.download, /*gunzip=*/false);
+  if (!options.ok()) {
+    ctx.Fail(options.status());
+    return;
+  }
+  Result<VeleroClient> client = env.Connect(f.cluster);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  // Into a temporary file beside the target, renamed into place once complete.
+  std::filesystem::path tmp = path;
+  tmp += ".arca-partial-" + std::to_string(::getpid());
+  std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+  if (!file) {
+    ctx.Fail(PermissionDeniedError("cannot write " + tmp.string() + ": " +
+                                   std::error_code(errno, std::generic_category()).message()));
+    return;
+  }
+  Status st = Download(
+      *client, env.clock(), api::download_kind::kBackupContents, f.name, *options,
+      [&file, &tmp](std::string_view chunk) {
+        file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        return file.good() ? OkStatus() : UnavailableError("writing " + tmp.string() + " failed");
+      },
+      ctx.err);
+  file.close();
+  if (st.ok() && file.fail()) {
+    st = UnavailableError("writing " + tmp.string() + " failed");
+  }
+  if (st.ok()) {
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      st = UnavailableError("renaming " + tmp.string() + " to " + path.string() + ": " +
+                            ec.message());
+    }
+  }
+  if (!st.ok()) {
+    std::filesystem::remove(tmp, ec);
+    ctx.Fail(st);
+    return;
+  }
+  ctx.out << "Backup " << f.name << " has been successfully downloaded to "
+          << std::filesystem::absolute(path, ec).string() << "\n";
+}
+
+// --- delete ------------------------------------------------------------------------------------
+
+struct DeleteFlags {
+  ClusterFlags cluster;
+  std::vector<std::string> names;
+  bool all = false;
+  std::string selector;
+  bool confirm = false;
+};
+
+// Velero's prompt; nullopt at the end of the input.
+std::optional<bool> AskToContinue(std::istream& in, std::ostream& out) {
+  while (true) {
+    out << "Are you sure you want to continue (Y/N)? " << std::flush;
+    std::string line;
+    if (!std::getline(in, line)) {
+      out << "\n";
+      return std::nullopt;
+    }
+    line = Trim(line);
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (line == "y" || line == "Y") {
+      return true;
+    }
+    if (line == "n" || line == "N") {
+      return false;
+    }
+  }
+}
+
+void RunDelete(CommandContext& ctx, const Env& env, const DeleteFlags& f) {
+  const int given = (f.names.empty() ? 0 : 1) + (f.all ? 1 : 0) + (f.selector.empty() ? 0 : 1);
+  if (given != 1) {
+    ctx.Fail(InvalidArgumentError(
+        "you must specify exactly one of: specific backup name(s), the --all flag, or the "
+        "--selector flag"));
+    return;
+  }
+  if (Status st = CheckSelector(f.selector); !st.ok()) {
+    ctx.Fail(st);
+    return;
+  }
+  Result<VeleroClient> client = env.Connect(f.cluster);
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return;
+  }
+  Result<std::vector<api::Backup>> backups = FetchBackups(ctx, *client, f.names, f.selector);
+  if (!backups.ok()) {
+    ctx.Fail(backups.status());
+    return;
+  }
+  if (backups->empty()) {
+    if (f.names.empty()) {
+      ctx.out << "No backups found in namespace " << client->namespace_name() << ".\n";
+    }
+    return;
+  }
+  if (!f.confirm) {
+    std::optional<bool> yes = AskToContinue(env.in(), ctx.out);
+    if (!yes.has_value()) {
+      ctx.Fail(FailedPreconditionError(
+          "no answer on standard input, so nothing was deleted; answer Y or N, or pass "
+          "--confirm to delete without asking"));
+      return;
+    }
+    if (!*yes) {
+      ctx.out << "Nothing was deleted.\n";
+      return;
+    }
+  }
+  for (const api::Backup& b : *backups) {
+    api::DeleteBackupRequest dbr;
+    dbr.metadata.generate_name = b.metadata.name + "-";
+    dbr.metadata.namespace_ = client->namespace_name();
+    dbr.metadata.labels["velero.io/backup-name"] = api::GetValidName(b.metadata.name);
+    dbr.metadata.labels["velero.io/backup-uid"] = b.metadata.uid;
+    dbr.backup_name = b.metadata.name;
+    Result<nlohmann::json> created =
+        client->Create("deletebackuprequests", api::DeleteBackupRequestToJson(dbr));
+    if (!created.ok()) {
+      ctx.Fail(created.status().WithContext("deleting backup \"" + b.metadata.name + "\""));
+      continue;
+    }
+    ctx.out << "Request to delete backup \"" << b.metadata.name
+            << "\" submitted successfully.\nThe backup will be fully deleted after all associated "
+               "data (disk snapshots, backup files, restores) are removed.\n";
+  }
+}
+
 }  // namespace
 
 void AddBackupCommands(CLI::App& app, CommandContext& ctx) {
+  AddBackupCommands(app, ctx, BackupCommandEnv{});
+}
+
+void AddBackupCommands(CLI::App& app, CommandContext& ctx, BackupCommandEnv base) {
+  auto env = std::make_shared<Env>(Env{std::move(base)});
   CLI::App* backup = app.add_subcommand("backup", "Work with backups");
   backup->require_subcommand(1);
 
   // create
-  auto create_flags = std::make_shared<CreateFlags>();
-  CreateFlags& f = *create_flags;
-  CLI::App* create = backup->add_subcommand("create", "Create a backup");
-  create->add_option("NAME", f.name, "The backup's name")->required();
-  create->add_flag("--standalone", f.standalone,
+  auto cf = std::make_shared<CreateFlags>();
+  CLI::App* create = backup->add_subcommand(
+      "create", "Create a backup (through arca server, or in this process with --standalone)");
+  create->add_option("NAME", cf->name,
+                     "The backup's name (default with --from-schedule: SCHEDULE-<timestamp>)");
+  create->add_flag("--standalone", cf->standalone,
                    "Run the backup in this process and write it to --storage directly");
-  f.storage.AddTo(*create);
-  f.kube.AddTo(*create);
-  f.spec.AddTo(*create);
-  create->add_option("--labels", f.labels, "Labels of the backup: key=value,...")->delimiter(',');
-  create->add_option("--annotations", f.annotations, "Annotations of the backup: key=value,...")
+  cf->storage.AddTo(*create);
+  cf->cluster.AddTo(*create);
+  cf->spec.AddTo(*create);
+  create->add_option("--labels", cf->labels, "Labels of the backup: key=value,...")->delimiter(',');
+  create->add_option("--annotations", cf->annotations, "Annotations of the backup: key=value,...")
       ->delimiter(',');
-  create->add_option("-o,--output", f.output,
-                     "Print the Backup as json or yaml instead of running it");
-  create->add_option("--list-concurrency", f.list_concurrency, "Lists running at once");
-  create->add_option("--client-page-size", f.page_size, "Items per list page (0: no paging)");
-  create->add_option("--gzip-threads", f.gzip_threads, "Compression threads");
-  create->add_option("--gzip-level", f.gzip_level,
-                     "Compression level, 1 (fastest) to 12 (smallest); 6 is Go's default");
-  create->callback([&ctx, create_flags] { RunCreate(ctx, *create_flags); });
+  create->add_option("-o,--output", cf->output,
+                     "Print the Backup as json or yaml instead of creating it");
+  create->add_flag("-w,--wait", cf->wait, "Wait until the backup has finished");
+  create->add_option("--from-schedule", cf->from_schedule,
+                     "Make the backup from this Schedule's template (other filters are ignored)");
+  create->add_option("--list-concurrency", cf->list_concurrency,
+                     "Lists running at once (--standalone)");
+  create->add_option("--client-page-size", cf->page_size,
+                     "Items per list page, 0: no paging (--standalone)");
+  create->add_option("--gzip-threads", cf->gzip_threads, "Compression threads (--standalone)");
+  create->add_option("--gzip-level", cf->gzip_level,
+                     "Compression level, 1 (fastest) to 12 (smallest); 6 is Go's default "
+                     "(--standalone)");
+  create->callback([&ctx, env, cf] { RunCreate(ctx, *env, *cf); });
 
   // get
-  auto get_storage = std::make_shared<StorageFlag>();
-  auto get_names = std::make_shared<std::vector<std::string>>();
-  auto get_output = std::make_shared<std::string>("table");
+  auto gf = std::make_shared<GetFlags>();
   CLI::App* get = backup->add_subcommand("get", "List backups");
-  get->add_option("NAMES", *get_names, "Only these backups");
-  get_storage->AddTo(*get);
-  get->add_option("-o,--output", *get_output, "table, json or yaml");
-  get->callback([&ctx, get_storage, get_names, get_output] {
-    RunGet(ctx, *get_storage, *get_names, *get_output);
-  });
+  get->add_option("NAMES", gf->names, "Only these backups");
+  gf->storage.AddTo(*get);
+  gf->cluster.AddTo(*get);
+  get->add_option("-l,--selector", gf->selector, "Only backups with these labels");
+  get->add_option("-o,--output", gf->output, "table, json or yaml");
+  get->callback([&ctx, env, gf] { RunGet(ctx, *env, *gf); });
 
   // describe
-  auto describe_storage = std::make_shared<StorageFlag>();
-  auto describe_name = std::make_shared<std::string>();
-  auto details = std::make_shared<bool>(false);
-  CLI::App* describe = backup->add_subcommand("describe", "Describe a backup");
-  describe->add_option("NAME", *describe_name, "The backup")->required();
-  describe_storage->AddTo(*describe);
-  describe->add_flag("--details", *details, "Also show the resource list, errors and warnings");
-  describe->callback([&ctx, describe_storage, describe_name, details] {
-    RunDescribe(ctx, *describe_storage, *describe_name, *details);
-  });
+  auto df = std::make_shared<DescribeFlags>();
+  CLI::App* describe = backup->add_subcommand("describe", "Describe backups");
+  describe->add_option("NAMES", df->names, "The backups (default: all)");
+  df->storage.AddTo(*describe);
+  df->cluster.AddTo(*describe);
+  df->download.AddTo(*describe);
+  describe->add_option("-l,--selector", df->selector, "Only backups with these labels");
+  describe->add_flag("--details", df->details, "Also show the resource list, errors and warnings");
+  describe->callback([&ctx, env, df] { RunDescribe(ctx, *env, *df); });
+
+  // logs
+  auto lf = std::make_shared<LogsFlags>();
+  CLI::App* logs = backup->add_subcommand("logs", "Show a backup's log");
+  logs->add_option("NAME", lf->name, "The backup")->required();
+  lf->cluster.AddTo(*logs);
+  lf->download.AddTo(*logs);
+  logs->callback([&ctx, env, lf] { RunLogs(ctx, *env, *lf); });
+
+  // download
+  auto wf = std::make_shared<DownloadCmdFlags>();
+  CLI::App* download = backup->add_subcommand("download", "Download a backup's contents tarball");
+  download->add_option("NAME", wf->name, "The backup")->required();
+  wf->cluster.AddTo(*download);
+  wf->download.AddTo(*download);
+  download->add_option("-o,--output", wf->output, "The file (default NAME-data.tar.gz)");
+  download->add_flag("--force", wf->force, "Overwrite the file if it exists");
+  download->callback([&ctx, env, wf] { RunDownload(ctx, *env, *wf); });
+
+  // delete
+  auto xf = std::make_shared<DeleteFlags>();
+  CLI::App* del = backup->add_subcommand("delete", "Delete backups");
+  del->add_option("NAMES", xf->names, "The backups");
+  xf->cluster.AddTo(*del);
+  del->add_flag("--all", xf->all, "Delete every backup");
+  del->add_option("-l,--selector", xf->selector, "Delete the backups with these labels");
+  del->add_flag("--confirm", xf->confirm, "Do not ask for confirmation");
+  del->callback([&ctx, env, xf] { RunDelete(ctx, *env, *xf); });
 }
 
 }  // namespace arca::cli

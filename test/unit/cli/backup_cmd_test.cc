@@ -99,11 +99,11 @@ class BackupCmdTest : public ::testing::Test {
   std::string url_;
 };
 
-TEST_F(BackupCmdTest, CreateWithoutStandaloneSaysServerModeIsNotAvailable) {
-  CliRun r = Arca({"arca", "backup", "create", "b1", "--storage", url_});
+TEST_F(BackupCmdTest, CreateWithStorageButWithoutStandaloneSaysWhichModeToPick) {
+  CliRun r = Arca({"arca", "backup", "create", "b1", "--storage", url_, "-n", "ops"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("server mode"));
-  EXPECT_THAT(r.err, HasSubstr("--standalone"));
+  EXPECT_THAT(r.err, HasSubstr("--storage is for standalone mode: add --standalone"));
+  EXPECT_THAT(r.err, HasSubstr("through arca server in namespace ops"));
   EXPECT_TRUE(std::filesystem::is_empty(dir_));
 }
 
