@@ -564,34 +564,40 @@ std::string BoolText(const nlohmann::json& spec, const char* key, const char* if
 // One Result ({velero, cluster, namespaces}) as Velero's describer prints it.
 void DescribeResult(std::ostream& out, const char* title, const nlohmann::json& result) {
   out << title << ":\n";
-  auto slice = [&out](const std::string& indent, const std::string& header,
+  // "Header:  first" then the others under it; headers of one level padded to `width`.
+  auto slice = [&out](const std::string& indent, const std::string& header, size_t width,
                       const nlohmann::json& list) {
+    const std::string pad(width > header.size() ? width - header.size() + 2 : 2, ' ');
     if (!list.is_array() || list.empty()) {
-      out << indent << header << ":  <none>\n";
+      out << indent << header << ":" << pad << "<none>\n";
       return;
     }
     bool first = true;
     for (const nlohmann::json& m : list) {
       const std::string text = m.is_string() ? m.get<std::string>() : m.dump();
       if (first) {
-        out << indent << header << ":  " << text << "\n";
+        out << indent << header << ":" << pad << text << "\n";
         first = false;
       } else {
-        out << indent << std::string(header.size() + 3, ' ') << text << "\n";
+        out << indent << std::string(header.size() + 1 + pad.size(), ' ') << text << "\n";
       }
     }
   };
   const nlohmann::json r = result.is_object() ? result : nlohmann::json::object();
-  slice("  ", "Velero", r.value("velero", nlohmann::json::array()));
-  slice("  ", "Cluster", r.value("cluster", nlohmann::json::array()));
+  slice("  ", "Velero", 7, r.value("velero", nlohmann::json::array()));
+  slice("  ", "Cluster", 7, r.value("cluster", nlohmann::json::array()));
   const nlohmann::json namespaces = r.value("namespaces", nlohmann::json::object());
   if (!namespaces.is_object() || namespaces.empty()) {
     out << "  Namespaces: <none>\n";
     return;
   }
   out << "  Namespaces:\n";
+  size_t width = 0;
   for (const auto& [ns, list] : namespaces.items()) {
-    slice("    ", ns, list);
+    width = std::max(width, ns.size());
+  }
+  for (const auto& [ns, list] : namespaces.items()) {
+    slice("    ", ns, width, list);
   }
 }
 
@@ -675,6 +681,7 @@ void DescribeOne(std::ostream& out, std::ostream& err, VeleroClient& client,
     } else {
       out << "Warnings:  0\n";
     }
+    out << "\n";
     if (errors > 0) {
       DescribeResult(out, "Errors", results.value("errors", nlohmann::json::object()));
     } else {
