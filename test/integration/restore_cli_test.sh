@@ -83,12 +83,22 @@ case_lifecycle() {
     fail "c1 is not in the mapped namespace"
   kubectl get deployment -n "$copy" web >/dev/null 2>&1 || fail "the deployment is not in $copy"
 
-  # Without --wait: the request is submitted and the command returns.
+  # Without --wait: the request is submitted and the command returns. c1 differs from the
+  # backup now, so r3 leaves it and warns.
+  kubectl patch configmap -n "$app" c1 --type merge -p '{"data":{"k":"changed"}}' >/dev/null
   run restore create r3 --from-backup b1 --include-resources configmaps --labels team=shop
   [ "$rc" = 0 ] || fail "create without --wait exited $rc: $(cat "$work/err")"
   expect_out 'Run `arca restore describe r3` or `arca restore logs r3` for more details.' "create"
   [ "$(jsonpath restore r3 '{.metadata.labels.team}')" = shop ] || fail "r3 lacks its label"
   eventually 60 has_value restore r3 '{.status.phase}' Completed || fail "r3 did not complete"
+
+  [ "$(kubectl get configmap -n "$app" c1 -o 'jsonpath={.data.k}')" = changed ] || fail "r3 changed c1"
+  run restore describe r3 --details
+  [ "$rc" = 0 ] || fail "describe r3 --details exited $rc: $(cat "$work/err")"
+  expect_line "Warnings:" "describe r3 --details"
+  expect_line "  Namespaces:" "describe r3 --details"
+  expect_out "ConfigMap:c1 already exists" "describe r3 --details"
+  expect_line "  v1/ConfigMap:" "describe r3 --details"
 
   run restore get
   [ "$rc" = 0 ] || fail "get exited $rc: $(cat "$work/err")"
@@ -117,6 +127,13 @@ case_lifecycle() {
   [ "$rc" = 0 ] || fail "logs exited $rc: $(cat "$work/err")"
   [ "$(wc -l <"$work/out")" -gt 3 ] || fail "logs printed too little: $(cat "$work/out")"
   expect_out "b1" "logs"
+
+  # --wait on a restore the server refuses: exit code 1 with the reasons.
+  run restore create r4 --from-backup b1 --include-resources nodes --wait
+  [ "$rc" = 1 ] || fail "create --wait of an invalid restore exited $rc"
+  expect_out 'Restore completed with status: FailedValidation.' "create --wait r4"
+  expect_err 'restore "r4" failed validation:' "create --wait r4"
+  expect_err 'nodes are non-restorable resources' "create --wait r4"
 
   # A restore that failed validation: describe shows why; it has no logs.
   printf 'apiVersion: velero.io/v1\nkind: Restore\nmetadata: {name: bad}\nspec: {backupName: missing}\n' |
