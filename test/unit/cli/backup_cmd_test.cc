@@ -4,20 +4,27 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "../controller/fake_kube.h"
 #include "api/backup.h"
 #include "archive/velero_layout.h"
 #include "backup/contents.h"
 #include "cli/backup_flags.h"
 #include "cli/cli.h"
+#include "cli/cluster.h"
+#include "cli/download.h"
 #include "common/clock.h"
+#include "controller/location_stores.h"
 #include "kube/encoding.h"
 #include "objstore/fs_store.h"
 
@@ -244,6 +251,370 @@ TEST_F(BackupCmdTest, DescribeWithDetailsShowsResourcesAndErrors) {
   CliRun missing = Arca({"arca", "backup", "describe", "nope", "--storage", url_});
   EXPECT_EQ(missing.code, 1);
   EXPECT_THAT(missing.err, HasSubstr("not found"));
+}
+
+// --- server mode, on an in-memory API server
+// ------------------------------------------------------
+
+using controller::testing::FakeKube;
+
+// The location stores of the fallback: every location is one FsStore.
+class DirStores : public controller::LocationStores {
+ public:
+  explicit DirStores(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  Result<objstore::ObjectStorePtr> Open(const api::BackupStorageLocation& bsl) override {
+    opened_bsl = bsl.metadata.name;
+    ASSIGN_OR_RETURN(std::unique_ptr<objstore::FsStore> store, objstore::FsStore::Open(dir_, true));
+    return objstore::ObjectStorePtr(std::move(store));
+  }
+  std::string opened_bsl;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+class ServerModeTest : public BackupCmdTest {
+ protected:
+  ServerModeTest() : conn_(FakeKube::Connect(kube_, RealClock())), stores_(dir_store()) {}
+
+  static std::filesystem::path dir_store() {
+    return std::filesystem::temp_directory_path() /
+           ("arca-backup-cmd-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_store());
+    BackupCmdTest::TearDown();
+  }
+
+  CliRun Run(std::vector<std::string> args, const std::string& input = "") {
+    std::ostringstream out;
+    std::ostringstream err;
+    std::istringstream in(input);
+    CommandContext ctx{.out = out, .err = err};
+    BackupCommandEnv env;
+    env.connect = [this](const ClusterFlags& flags, Clock& clock) -> Result<VeleroClient> {
+      return VeleroClient(conn_->client(), flags.Namespace(), clock);
+    };
+    env.in = &in;
+    env.wait_poll = std::chrono::milliseconds(5);
+    env.tune_download = [this](DownloadOptions& o) {
+      o.stores = &stores_;
+      o.poll_every = std::chrono::milliseconds(5);
+      if (o.timeout > std::chrono::milliseconds(2000)) {  // the default 1m: keep tests short
+        o.timeout = std::chrono::milliseconds(300);
+      }
+    };
+    CLI::App app{"test", "arca"};
+    AddBackupCommands(app, ctx, env);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+      app.parse(std::move(reversed));
+    } catch (const CLI::ParseError& e) {
+      return {2, out.str(), err.str() + e.what()};
+    }
+    return {ctx.exit_code, out.str(), err.str()};
+  }
+
+  void PutBackupObject(const std::string& name, const std::string& phase,
+                       const std::map<std::string, std::string>& labels = {}) {
+    nlohmann::json b = {
+        {"apiVersion", "velero.io/v1"},
+        {"kind", "Backup"},
+        {"metadata", {{"name", name}}},
+        {"spec", {{"includedNamespaces", {"shop"}}, {"storageLocation", "default"}}},
+        {"status",
+         {{"phase", phase},
+          {"errors", 1},
+          {"startTimestamp", "2026-11-26T12:00:00Z"},
+          {"progress", {{"totalItems", 4}, {"itemsBackedUp", 4}}}}}};
+    if (!labels.empty()) {
+      b["metadata"]["labels"] = labels;
+    }
+    kube_.Put("velero.io", "backups", "ops", b);
+  }
+
+  void PutLocation() {
+    kube_.Put("velero.io", "backupstoragelocations", "ops",
+              {{"apiVersion", "velero.io/v1"},
+               {"kind", "BackupStorageLocation"},
+               {"metadata", {{"name", "default"}}},
+               {"spec",
+                {{"provider", "filesystem"},
+                 {"objectStorage", {{"bucket", "bk"}}},
+                 {"config", {{"root", "/nowhere"}}}}}});
+  }
+
+  // Writes `text`, gzipped, at `key` of the store the fallback reads.
+  std::filesystem::path PutStoreFile(const std::string& key, const std::string& text, bool gzip) {
+    Result<std::unique_ptr<objstore::FsStore>> store = objstore::FsStore::Open(dir_store(), true);
+    EXPECT_TRUE(store.ok());
+    std::string data = text;
+    if (gzip) {
+      Result<std::string> gz = backup::GzipDocument(text);
+      EXPECT_TRUE(gz.ok());
+      data = *gz;
+    }
+    EXPECT_TRUE((*store)->PutString(objstore::ObjectKey(key), data).ok());
+    return dir_store() / key;
+  }
+
+  FakeKube kube_{RealClock()};
+  kube::ConnectionPtr conn_;
+  DirStores stores_;
+};
+
+TEST_F(ServerModeTest, CreateSubmitsTheBackupInTheNamespace) {
+  CliRun r = Run({"backup", "create", "b1", "-n", "ops", "--include-namespaces", "shop", "--labels",
+                  "team=x", "--ttl", "2h"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Backup request \"b1\" submitted successfully.\n"
+            "Run `arca backup describe b1` or `arca backup logs b1` for more details.\n");
+  nlohmann::json b = kube_.Get("velero.io", "backups", "ops", "b1");
+  ASSERT_FALSE(b.is_null());
+  EXPECT_EQ(b["spec"]["includedNamespaces"], nlohmann::json({"shop"}));
+  EXPECT_EQ(b["spec"]["ttl"], "2h0m0s");
+  EXPECT_EQ(b["metadata"]["labels"]["team"], "x");
+
+  CliRun again = Run({"backup", "create", "b1", "-n", "ops"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("already exists in namespace ops"));
+  CliRun unnamed = Run({"backup", "create", "-n", "ops"});
+  EXPECT_EQ(unnamed.code, 1);
+  EXPECT_THAT(unnamed.err, HasSubstr("a backup name is required"));
+}
+
+TEST_F(ServerModeTest, OutputPrintsTheBackupAndSubmitsNothing) {
+  CliRun r = Run({"backup", "create", "b1", "-n", "ops", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["metadata"]["namespace"], "ops");
+  EXPECT_TRUE(kube_.Names("velero.io", "backups", "ops").empty());
+  CliRun bad = Run({"backup", "create", "b1", "-n", "ops", "-o", "table"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("-o table: use json or yaml"));
+  EXPECT_TRUE(kube_.Names("velero.io", "backups", "ops").empty());
+}
+
+TEST_F(ServerModeTest, FromScheduleUsesTheTemplateAndIgnoresFilters) {
+  kube_.Put("velero.io", "schedules", "ops",
+            {{"apiVersion", "velero.io/v1"},
+             {"kind", "Schedule"},
+             {"metadata", {{"name", "daily"}}},
+             {"spec",
+              {{"schedule", "0 1 * * *"},
+               {"template", {{"includedNamespaces", {"web"}}, {"ttl", "1h0m0s"}}}}}});
+  CliRun printed = Run({"backup", "create", "--from-schedule", "daily", "-n", "ops", "-o", "json",
+                        "--include-namespaces", "other", "--labels", "k=v"});
+  ASSERT_EQ(printed.code, 0) << printed.err;
+  nlohmann::json j = nlohmann::json::parse(printed.out);
+  EXPECT_THAT(j["metadata"]["name"].get<std::string>(), ::testing::MatchesRegex("daily-[0-9]{14}"));
+  EXPECT_EQ(j["metadata"]["labels"]["velero.io/schedule-name"], "daily");
+  EXPECT_EQ(j["metadata"]["labels"]["k"], "v");
+  EXPECT_EQ(j["spec"]["includedNamespaces"], nlohmann::json({"web"}));
+  EXPECT_TRUE(kube_.Names("velero.io", "backups", "ops").empty());
+
+  CliRun named = Run({"backup", "create", "mine", "--from-schedule", "daily", "-n", "ops"});
+  ASSERT_EQ(named.code, 0) << named.err;
+  EXPECT_EQ(kube_.Get("velero.io", "backups", "ops",
+                      "mine")["metadata"]["labels"]["velero.io/schedule-name"],
+            "daily");
+
+  CliRun missing = Run({"backup", "create", "--from-schedule", "nope", "-n", "ops"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("schedules.velero.io \"nope\" not found in namespace ops"));
+  CliRun standalone =
+      Run({"backup", "create", "--from-schedule", "daily", "--standalone", "--storage", url_});
+  EXPECT_EQ(standalone.code, 1);
+  EXPECT_THAT(standalone.err, HasSubstr("cannot be combined with --standalone"));
+}
+
+TEST_F(ServerModeTest, WaitShowsProgressAndFailsUnlessCompleted) {
+  std::thread server([this] {
+    for (int i = 0; i < 2000 && kube_.Get("velero.io", "backups", "ops", "b1").is_null(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    nlohmann::json b = kube_.Get("velero.io", "backups", "ops", "b1");
+    b["status"] = {{"phase", "InProgress"},
+                   {"progress", {{"totalItems", 4}, {"itemsBackedUp", 1}}}};
+    kube_.Put("velero.io", "backups", "ops", b);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polled every 5 ms
+    b["status"] = {{"phase", "PartiallyFailed"},
+                   {"errors", 2},
+                   {"progress", {{"totalItems", 4}, {"itemsBackedUp", 4}}}};
+    kube_.Put("velero.io", "backups", "ops", b);
+  });
+  CliRun r = Run({"backup", "create", "b1", "-n", "ops", "--wait"});
+  server.join();
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("Backup request \"b1\" submitted successfully.\nWaiting for "
+                               "backup to complete."));
+  EXPECT_THAT(r.out, HasSubstr("Backing up 1/4 items (25%)\n"));
+  EXPECT_THAT(r.out, HasSubstr("Backing up 4/4 items (100%)\n"));
+  EXPECT_THAT(r.out, HasSubstr("Backup completed with status: PartiallyFailed."));
+  EXPECT_THAT(r.err, HasSubstr("partially failed with 2 errors"));
+}
+
+TEST_F(ServerModeTest, GetShowsVelerosColumnsAndChecksItsFlags) {
+  PutBackupObject("a1", "Completed", {{"app", "web"}});
+  PutBackupObject("a2", "InProgress");
+  CliRun r = Run({"backup", "get", "-n", "ops"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NAME   STATUS       ERRORS   WARNINGS   CREATED    "));
+  EXPECT_THAT(r.out,
+              HasSubstr("\na1     Completed    1        0          2026-11-26 12:00:00 +0000 "
+                        "UTC   n/a       default            <none>\n"));
+  EXPECT_THAT(r.out, HasSubstr("\na2     InProgress   1"));
+  CliRun sel = Run({"backup", "get", "-n", "ops", "-l", "app=web", "-o", "json"});
+  ASSERT_EQ(sel.code, 0) << sel.err;
+  nlohmann::json list = nlohmann::json::parse(sel.out);
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["metadata"]["name"], "a1");
+
+  CliRun missing = Run({"backup", "get", "nope", "-n", "ops"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("backups.velero.io \"nope\" not found in namespace ops"));
+  CliRun bad_sel = Run({"backup", "get", "-n", "ops", "-l", "a in (b"});
+  EXPECT_EQ(bad_sel.code, 1);
+  EXPECT_THAT(bad_sel.err, HasSubstr("-l/--selector \"a in (b\""));
+  CliRun bad_out = Run({"backup", "get", "-n", "ops", "-o", "xml"});
+  EXPECT_EQ(bad_out.code, 1);
+  EXPECT_THAT(bad_out.err, HasSubstr("-o xml: use table, json or yaml"));
+  // Bad flags fail before asking the cluster: only the three good commands made requests.
+  EXPECT_EQ(kube_.Requests().size(), 3u) << ::testing::PrintToString(kube_.Requests());
+}
+
+TEST_F(ServerModeTest, DeleteCreatesOneRequestPerBackupAfterConfirmation) {
+  PutBackupObject("a1", "Completed");
+  PutBackupObject("a2", "Completed");
+  CliRun eof = Run({"backup", "delete", "a1", "-n", "ops"}, "");
+  EXPECT_EQ(eof.code, 1);
+  EXPECT_THAT(eof.out, HasSubstr("Are you sure you want to continue (Y/N)? "));
+  EXPECT_THAT(eof.err, HasSubstr("pass --confirm"));
+  CliRun no = Run({"backup", "delete", "a1", "-n", "ops"}, "maybe\nn\n");
+  EXPECT_EQ(no.code, 0);
+  EXPECT_THAT(no.out, HasSubstr("Nothing was deleted."));
+  EXPECT_TRUE(kube_.Names("velero.io", "deletebackuprequests", "ops").empty());
+
+  CliRun yes = Run({"backup", "delete", "--all", "-n", "ops"}, "y\n");
+  ASSERT_EQ(yes.code, 0) << yes.err;
+  EXPECT_THAT(yes.out, HasSubstr("Request to delete backup \"a1\" submitted successfully.\nThe "
+                                 "backup will be fully deleted after all associated data (disk "
+                                 "snapshots, backup files, restores) are removed.\n"));
+  EXPECT_THAT(yes.out, HasSubstr("Request to delete backup \"a2\" submitted successfully."));
+  std::vector<std::string> dbrs = kube_.Names("velero.io", "deletebackuprequests", "ops");
+  ASSERT_EQ(dbrs.size(), 2u);
+  nlohmann::json dbr = kube_.Get("velero.io", "deletebackuprequests", "ops", dbrs[0]);
+  const std::string backup = dbr["spec"]["backupName"];
+  EXPECT_THAT(dbrs[0], ::testing::StartsWith(backup + "-"));
+  EXPECT_EQ(dbr["metadata"]["labels"]["velero.io/backup-name"], backup);
+  EXPECT_EQ(dbr["metadata"]["labels"]["velero.io/backup-uid"],
+            kube_.Get("velero.io", "backups", "ops", backup)["metadata"]["uid"]);
+
+  CliRun none = Run({"backup", "delete", "-n", "ops"});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_THAT(none.err, HasSubstr("you must specify exactly one of"));
+}
+
+TEST_F(ServerModeTest, LogsOnlyOnceTheBackupHasFinished) {
+  PutBackupObject("b1", "InProgress");
+  CliRun r = Run({"backup", "logs", "b1", "-n", "ops"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("backup \"b1\" has no logs yet: it is InProgress"));
+  EXPECT_TRUE(kube_.Names("velero.io", "downloadrequests", "ops").empty());
+  CliRun missing = Run({"backup", "logs", "nope", "-n", "ops"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("backups.velero.io \"nope\" not found in namespace ops"));
+  CliRun timeout = Run({"backup", "logs", "b1", "-n", "ops", "--timeout", "soon"});
+  EXPECT_EQ(timeout.code, 1);
+  EXPECT_THAT(timeout.err, HasSubstr("--timeout"));
+}
+
+TEST_F(ServerModeTest, LogsThroughTheDownloadRequestsUrl) {
+  PutBackupObject("b1", "Completed");
+  const std::filesystem::path log =
+      PutStoreFile("backups/b1/b1-logs.gz", "level=info msg=\"hello\"\n", true);
+  std::thread server([&] {
+    for (int i = 0; i < 2000; ++i) {
+      std::vector<std::string> names = kube_.Names("velero.io", "downloadrequests", "ops");
+      if (!names.empty()) {
+        nlohmann::json dr = kube_.Get("velero.io", "downloadrequests", "ops", names[0]);
+        EXPECT_EQ(dr["spec"]["target"]["kind"], "BackupLog");
+        EXPECT_EQ(dr["spec"]["target"]["name"], "b1");
+        dr["status"] = {{"phase", "Processed"}, {"downloadURL", "file://" + log.string()}};
+        kube_.Put("velero.io", "downloadrequests", "ops", dr);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  CliRun r = Run({"backup", "logs", "b1", "-n", "ops"});
+  server.join();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "level=info msg=\"hello\"\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(kube_.Names("velero.io", "downloadrequests", "ops").empty());
+  EXPECT_EQ(stores_.opened_bsl, "");
+}
+
+TEST_F(ServerModeTest, LogsFallBackToTheStoreWhenTheServerDoesNotAnswer) {
+  PutBackupObject("b1", "Failed");
+  PutLocation();
+  PutStoreFile("backups/b1/b1-logs.gz", "level=error msg=\"boom\"\n", true);
+  CliRun r = Run({"backup", "logs", "b1", "-n", "ops", "--timeout", "50ms"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "level=error msg=\"boom\"\n");
+  EXPECT_THAT(r.err, HasSubstr("the server did not process DownloadRequest b1-"));
+  EXPECT_THAT(r.err, HasSubstr("reading backups/b1/b1-logs.gz from backup storage location "
+                               "\"default\""));
+  EXPECT_EQ(stores_.opened_bsl, "default");
+  EXPECT_TRUE(kube_.Names("velero.io", "downloadrequests", "ops").empty());
+
+  PutBackupObject("b2", "Completed");
+  CliRun none = Run({"backup", "logs", "b2", "-n", "ops", "--timeout", "20ms"});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_THAT(none.err, HasSubstr("backup \"b2\" has no logs in backup storage location "
+                                  "\"default\""));
+}
+
+TEST_F(ServerModeTest, DownloadWritesTheTarballAndKeepsExistingFiles) {
+  PutBackupObject("b1", "Completed");
+  PutLocation();
+  PutStoreFile("backups/b1/b1.tar.gz", "not really a tarball", false);
+  const std::filesystem::path target = dir_ / "out.tgz";
+  std::ofstream(target) << "keep me";
+  CliRun kept = Run({"backup", "download", "b1", "-n", "ops", "-o", target.string()});
+  EXPECT_EQ(kept.code, 1);
+  EXPECT_THAT(kept.err, HasSubstr("already exists"));
+  EXPECT_THAT(kept.err, HasSubstr("--force"));
+  std::ifstream before(target);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(before), {}), "keep me");
+
+  CliRun r = Run({"backup", "download", "b1", "-n", "ops", "-o", target.string(), "--force",
+                  "--timeout", "20ms"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Backup b1 has been successfully downloaded to " + target.string() + "\n");
+  std::ifstream after(target, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(after), {}), "not really a tarball");
+}
+
+TEST_F(ServerModeTest, DescribeDetailsReadsTheSideFiles) {
+  PutBackupObject("b1", "PartiallyFailed");
+  PutLocation();
+  PutStoreFile("backups/b1/b1-resource-list.json.gz",
+               R"({"v1/ConfigMap":["shop/a"]})"
+               "\n",
+               true);
+  PutStoreFile("backups/b1/b1-results.gz",
+               R"({"errors":{"velero":["oops"]},"warnings":{}})"
+               "\n",
+               true);
+  CliRun r = Run({"backup", "describe", "b1", "-n", "ops", "--details", "--timeout", "20ms"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Name:         b1\n"));
+  EXPECT_THAT(r.out, HasSubstr("Phase:  PartiallyFailed\n"));
+  EXPECT_THAT(r.out, HasSubstr("Resource List:\n  v1/ConfigMap:\n    - shop/a\n"));
+  EXPECT_THAT(r.out, HasSubstr("Errors:\n  Velero:\n    oops\n"));
 }
 
 TEST(SelectorFlagTest, RoundTripsThroughFormatLabelSelector) {
