@@ -72,7 +72,7 @@ TEST(CliTest, HelpListsCommands) {
 TEST(CompletionTest, CompletesCommandsSubcommandsAndFlags) {
   CliRun top = RunArgs({"__complete", "ba"});
   EXPECT_EQ(top.code, 0);
-  EXPECT_EQ(top.out, "backup\n");
+  EXPECT_EQ(top.out, "backup\nbackup-location\n");
   CliRun all = RunArgs({"__complete", ""});
   EXPECT_THAT(all.out, HasSubstr("install\n"));
   EXPECT_THAT(all.out, HasSubstr("restore\n"));
