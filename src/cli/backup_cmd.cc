@@ -891,37 +891,8 @@ struct DeleteFlags {
   bool confirm = false;
 };
 
-// Velero's prompt; nullopt at the end of the input.
-std::optional<bool> AskToContinue(std::istream& in, std::ostream& out) {
-  while (true) {
-    out << "Are you sure you want to continue (Y/N)? " << std::flush;
-    std::string line;
-    if (!std::getline(in, line)) {
-      out << "\n";
-      return std::nullopt;
-    }
-    line = Trim(line);
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    if (line == "y" || line == "Y") {
-      return true;
-    }
-    if (line == "n" || line == "N") {
-      return false;
-    }
-  }
-}
-
 void RunDelete(CommandContext& ctx, const Env& env, const DeleteFlags& f) {
-  const int given = (f.names.empty() ? 0 : 1) + (f.all ? 1 : 0) + (f.selector.empty() ? 0 : 1);
-  if (given != 1) {
-    ctx.Fail(InvalidArgumentError(
-        "you must specify exactly one of: specific backup name(s), the --all flag, or the "
-        "--selector flag"));
-    return;
-  }
-  if (Status st = CheckSelector(f.selector); !st.ok()) {
+  if (Status st = Selection{f.names, f.all, f.selector}.Validate("backup"); !st.ok()) {
     ctx.Fail(st);
     return;
   }
@@ -941,18 +912,8 @@ void RunDelete(CommandContext& ctx, const Env& env, const DeleteFlags& f) {
     }
     return;
   }
-  if (!f.confirm) {
-    std::optional<bool> yes = AskToContinue(env.in(), ctx.out);
-    if (!yes.has_value()) {
-      ctx.Fail(FailedPreconditionError(
-          "no answer on standard input, so nothing was deleted; answer Y or N, or pass "
-          "--confirm to delete without asking"));
-      return;
-    }
-    if (!*yes) {
-      ctx.out << "Nothing was deleted.\n";
-      return;
-    }
+  if (!ConfirmOrRefuse(f.confirm, env.in(), ctx)) {
+    return;
   }
   for (const api::Backup& b : *backups) {
     api::DeleteBackupRequest dbr;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <utility>
+
+#include "cli/format.h"
+#include "kube/label_selector.h"
 
 namespace arca::cli {
 
@@ -168,6 +172,85 @@ Result<nlohmann::json> VeleroClient::WaitFor(
     }
     clock_->SleepFor(every);
   }
+}
+
+Status Selection::Validate(std::string_view singular) const {
+  const int given = (names.empty() ? 0 : 1) + (all ? 1 : 0) + (selector.empty() ? 0 : 1);
+  if (given != 1) {
+    return InvalidArgumentError("you must specify exactly one of: specific " +
+                                std::string(singular) +
+                                " name(s), the --all flag, or the --selector flag");
+  }
+  if (!selector.empty()) {
+    Result<kube::LabelSelector> parsed = kube::LabelSelector::Parse(selector);
+    if (!parsed.ok()) {
+      return InvalidArgumentError("-l/--selector \"" + selector +
+                                  "\": " + parsed.status().message() +
+                                  "; write e.g. -l app=web,tier in (front,back)");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::vector<nlohmann::json>> SelectObjects(VeleroClient& client, const std::string& resource,
+                                                  const Selection& selection, CommandContext& ctx) {
+  if (selection.names.empty()) {
+    return client.List(resource, selection.all ? "" : selection.selector);
+  }
+  std::vector<nlohmann::json> out;
+  std::set<std::string> seen;
+  for (const std::string& name : selection.names) {
+    if (!seen.insert(name).second) {
+      continue;
+    }
+    Result<nlohmann::json> obj = client.Get(resource, name);
+    if (!obj.ok()) {
+      ctx.Fail(obj.status());
+      continue;
+    }
+    out.push_back(std::move(*obj));
+  }
+  return out;
+}
+
+Confirmation AskConfirmation(std::istream& in, std::ostream& out) {
+  while (true) {
+    out << "Are you sure you want to continue (Y/N)? " << std::flush;
+    std::string line;
+    if (!std::getline(in, line)) {
+      out << "\n";
+      return Confirmation::kNoInput;
+    }
+    line = Trim(line);
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (line == "y" || line == "Y") {
+      return Confirmation::kYes;
+    }
+    if (line == "n" || line == "N") {
+      return Confirmation::kNo;
+    }
+  }
+}
+
+bool ConfirmOrRefuse(bool confirmed, std::istream& in, CommandContext& ctx) {
+  if (confirmed) {
+    return true;
+  }
+  switch (AskConfirmation(in, ctx.out)) {
+    case Confirmation::kYes:
+      return true;
+    case Confirmation::kNo:
+      ctx.out << "Nothing was deleted.\n";
+      return false;
+    case Confirmation::kNoInput:
+      ctx.Fail(FailedPreconditionError(
+          "no answer on standard input, so nothing was deleted; answer Y or N, or pass --confirm "
+          "to delete without asking"));
+      return false;
+  }
+  return false;
 }
 
 }  // namespace arca::cli

@@ -878,49 +878,13 @@ struct DeleteFlags {
   bool confirm = false;
 };
 
-// Velero's cli.GetConfirmation: asks until the answer is y or n. kCancelled on end of input.
-Result<bool> Confirm(std::ostream& out, std::istream& in) {
-  while (true) {
-    out << "Are you sure you want to continue (Y/N)? ";
-    out.flush();
-    std::string line;
-    if (!std::getline(in, line)) {
-      out << "\n";
-      return Status(StatusCode::kCancelled,
-                    "no answer (standard input ended); nothing was deleted. Pass --confirm to "
-                    "delete without being asked");
-    }
-    line = Trim(line);
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    if (line == "y" || line == "Y") {
-      return true;
-    }
-    if (line == "n" || line == "N") {
-      return false;
-    }
-  }
-}
-
 void RunDelete(CommandContext& ctx, const DeleteFlags& f) {
-  const int ways = static_cast<int>(!f.names.empty()) + static_cast<int>(f.all) +
-                   static_cast<int>(!f.selector.empty());
-  if (ways != 1) {
-    ctx.Fail(InvalidArgumentError(
-        "you must specify exactly one of: specific restore name(s), the --all flag, or the "
-        "--selector flag"));
+  if (Status st = Selection{f.names, f.all, f.selector}.Validate("restore"); !st.ok()) {
+    ctx.Fail(st);
     return;
   }
-  if (!f.confirm) {
-    Result<bool> yes = Confirm(ctx.out, std::cin);
-    if (!yes.ok()) {
-      ctx.Fail(yes.status());
-      return;
-    }
-    if (!*yes) {
-      return;
-    }
+  if (!ConfirmOrRefuse(f.confirm, std::cin, ctx)) {
+    return;
   }
   Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
   if (!client.ok()) {

@@ -27,35 +27,6 @@ namespace arca::cli {
 // Adds the `schedule` command tree to `app`. Callbacks report through `ctx`.
 void AddScheduleCommands(CLI::App& app, CommandContext& ctx);
 
-// --- shared by the commands that act on several objects -------------------------------------
-
-// What `pause`, `unpause` and `delete` act on: NAMES, --all or -l/--selector, exactly one.
-struct Selection {
-  std::vector<std::string> names;
-  bool all = false;
-  std::string selector;
-
-  // kInvalidArgument unless exactly one of names, --all and --selector is given (Velero's
-  // wording: "you must specify exactly one of: specific schedule name(s), the --all flag, or the
-  // --selector flag"), or when the selector does not parse.
-  Status Validate(std::string_view singular) const;
-};
-
-// The objects of `resource` the selection names, sorted by name. A name that does not exist is
-// reported on ctx.err (exit code 1) and skipped, as Velero does; a failing list is returned.
-Result<std::vector<nlohmann::json>> SelectObjects(VeleroClient& client, const std::string& resource,
-                                                  const Selection& selection, CommandContext& ctx);
-
-enum class Confirmation { kYes, kNo, kNoInput };
-
-// Velero's prompt: prints "Are you sure you want to continue (Y/N)? " to `out` and reads lines
-// from `in` until one is y or n (any case); kNoInput at end of input.
-Confirmation AskConfirmation(std::istream& in, std::ostream& out);
-
-// Asks unless `confirmed`; on kNo prints that nothing was done, on kNoInput fails with a hint to
-// pass --confirm. True when the command may go on.
-bool ConfirmOrRefuse(bool confirmed, std::istream& in, CommandContext& ctx);
-
 // --- schedule ----------------------------------------------------------------------------------
 
 // The flags of `arca schedule create`.

@@ -153,7 +153,7 @@ case_lifecycle() {
   "$arca" restore delete r1 -n "$ns" </dev/null >"$work/out" 2>"$work/err" || rc=$?
   [ "$rc" = 1 ] || fail "delete without an answer exited $rc"
   expect_out "Are you sure you want to continue (Y/N)? " "delete"
-  expect_err "Pass --confirm to delete without being asked" "delete"
+  expect_err "pass --confirm to delete without asking" "delete"
   rc=0
   echo n | "$arca" restore delete r1 -n "$ns" >"$work/out" 2>"$work/err" || rc=$?
   [ "$rc" = 0 ] || fail "delete answered n exited $rc: $(cat "$work/err")"
