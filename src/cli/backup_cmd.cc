@@ -417,7 +417,8 @@ void PrintBackups(CommandContext& ctx, OutputFormat format, const std::vector<ap
     return;
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED",
-                                                 "EXPIRES", "STORAGE LOCATION", "SELECTOR"}};
+                                                 "EXPIRES", "STORAGE LOCATION", "QUEUE POSITION",
+                                                 "SELECTOR"}};
   const auto now = RealClock().Now();
   for (const api::Backup& b : backups) {
     std::string status = b.status.phase.empty() ? "New" : b.status.phase;
@@ -426,7 +427,9 @@ void PrintBackups(CommandContext& ctx, OutputFormat format, const std::vector<ap
     }
     rows.push_back({b.metadata.name, status, std::to_string(b.status.errors),
                     std::to_string(b.status.warnings), FormatTime(b.status.start_timestamp),
-                    Expires(b.status.expiration, now), b.spec.storage_location, SelectorColumn(b)});
+                    Expires(b.status.expiration, now), b.spec.storage_location,
+                    b.status.queue_position > 0 ? std::to_string(b.status.queue_position) : "",
+                    SelectorColumn(b)});
   }
   PrintTable(ctx.out, rows);
 }

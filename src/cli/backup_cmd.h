@@ -12,7 +12,7 @@
 //       ignored; the name defaults to S-<UTC YYYYMMDDhhmmss>). -o json|yaml prints the Backup
 //       and submits nothing.
 //   get [NAMES] [-l SELECTOR] [-o table|json|yaml]  Velero's columns NAME STATUS ERRORS WARNINGS
-//       CREATED EXPIRES STORAGE LOCATION SELECTOR.
+//       CREATED EXPIRES STORAGE LOCATION QUEUE POSITION (while Queued) SELECTOR.
 //   describe [NAMES] [-l SELECTOR] [--details]      every backup when no name is given; --details
 //       adds the resource list and the errors and warnings, fetched through cli/download.h.
 //   logs NAME [--timeout 1m]                        the backup's log, gunzipped, to stdout; only

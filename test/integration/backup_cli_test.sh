@@ -43,7 +43,7 @@ lifecycle() {
   ok backup get
   grep -qE "^b1 +Completed +0 +[0-9]+ +[0-9-]+ [0-9:]+ \+0000 UTC +[0-9a-z]+ +$bsl +<none>$" "$work/out" ||
     fail "get: $(cat "$work/out")"
-  head -1 "$work/out" | grep -qE '^NAME +STATUS +ERRORS +WARNINGS +CREATED +EXPIRES +STORAGE LOCATION +SELECTOR$' ||
+  head -1 "$work/out" | grep -qE '^NAME +STATUS +ERRORS +WARNINGS +CREATED +EXPIRES +STORAGE LOCATION +QUEUE POSITION +SELECTOR$' ||
     fail "get header: $(head -1 "$work/out")"
   ok backup get b1 -o json
   [ "$(jq -r .metadata.name "$work/out")" = b1 ] || fail "get -o json: $(cat "$work/out")"

@@ -417,7 +417,7 @@ case_cli_get_describe_and_refusals() {
   create one --storage "$store" --include-namespaces "$B" \
     --ttl 24h --labels team=x
   "$arca" backup get --storage "$store" >"$work/get"
-  head -1 "$work/get" | grep -q '^NAME *STATUS *ERRORS *WARNINGS *CREATED *EXPIRES *STORAGE LOCATION *SELECTOR$' ||
+  head -1 "$work/get" | grep -q '^NAME *STATUS *ERRORS *WARNINGS *CREATED *EXPIRES *STORAGE LOCATION *QUEUE POSITION *SELECTOR$' ||
     fail "get header: $(head -1 "$work/get")"
   grep -qE '^one +Completed +0 +0 +[0-9-]+ [0-9:]+ \+0000 UTC +23h +default +<none>$' "$work/get" ||
     fail "get row: $(cat "$work/get")"

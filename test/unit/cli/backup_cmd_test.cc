@@ -200,13 +200,13 @@ TEST_F(BackupCmdTest, GetListsBackupsWithVelerosColumns) {
   std::getline(lines, row2);
   EXPECT_EQ(header,
             "NAME      STATUS            ERRORS   WARNINGS   CREATED                         "
-            "EXPIRES   STORAGE LOCATION   SELECTOR");
+            "EXPIRES   STORAGE LOCATION   QUEUE POSITION   SELECTOR");
   EXPECT_EQ(row1,
             "broken    PartiallyFailed   1        0          2026-11-26 12:00:00 +0000 UTC   2d  "
-            "      default            <none>");
+            "      default                             <none>");
   EXPECT_EQ(row2,
             "nightly   Completed         0        0          2026-11-26 12:00:00 +0000 UTC   2d  "
-            "      default            app=web");
+            "      default                             app=web");
   EXPECT_THAT(r.out, Not(HasSubstr("partial")));
 
   CliRun json = Arca({"arca", "backup", "get", "--storage", url_, "-o", "json"});
@@ -458,13 +458,20 @@ TEST_F(ServerModeTest, WaitShowsProgressAndFailsUnlessCompleted) {
 TEST_F(ServerModeTest, GetShowsVelerosColumnsAndChecksItsFlags) {
   PutBackupObject("a1", "Completed", {{"app", "web"}});
   PutBackupObject("a2", "InProgress");
+  nlohmann::json queued = kube_.Get("velero.io", "backups", "ops", "a2");
+  queued["metadata"]["name"] = "a3";
+  queued["status"] = {{"phase", "Queued"}, {"queuePosition", 2}};
+  kube_.Put("velero.io", "backups", "ops", queued);
   CliRun r = Run({"backup", "get", "-n", "ops"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("NAME   STATUS       ERRORS   WARNINGS   CREATED    "));
+  EXPECT_THAT(r.out, HasSubstr("STORAGE LOCATION   QUEUE POSITION   SELECTOR\n"));
   EXPECT_THAT(r.out,
               HasSubstr("\na1     Completed    1        0          2026-11-26 12:00:00 +0000 "
-                        "UTC   n/a       default            <none>\n"));
+                        "UTC   n/a       default                             <none>\n"));
   EXPECT_THAT(r.out, HasSubstr("\na2     InProgress   1"));
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("\na3 +Queued +0 +0 +<n/a> +n/a +default +2 +<none>\n"));
   CliRun sel = Run({"backup", "get", "-n", "ops", "-l", "app=web", "-o", "json"});
   ASSERT_EQ(sel.code, 0) << sel.err;
   nlohmann::json list = nlohmann::json::parse(sel.out);
