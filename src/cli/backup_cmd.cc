@@ -775,6 +775,8 @@ void RunDescribe(CommandContext& ctx, const Env& env, const DescribeFlags& f) {
     ctx.err << "No backups found in namespace " << client->namespace_name() << ".\n";
     return;
   }
+  bool server_silent = false;
+  options->server_silent = &server_silent;
   for (size_t i = 0; i < backups->size(); ++i) {
     const api::Backup& b = (*backups)[i];
     if (i > 0) {

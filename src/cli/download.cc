@@ -309,9 +309,17 @@ Status Download(VeleroClient& client, Clock& clock, std::string_view kind, const
   };
 
   std::string request_name;
-  Status server = attempt([&](const objstore::ObjectSink& raw) {
-    return ViaServer(client, kind, name, options, raw, request_name);
-  });
+  Status server;
+  if (options.server_silent != nullptr && *options.server_silent) {
+    server = DeadlineExceededError("the server did not process an earlier DownloadRequest in time");
+  } else {
+    server = attempt([&](const objstore::ObjectSink& raw) {
+      return ViaServer(client, kind, name, options, raw, request_name);
+    });
+    if (server.code() == StatusCode::kDeadlineExceeded && options.server_silent != nullptr) {
+      *options.server_silent = true;
+    }
+  }
   if (!request_name.empty()) {
     // Best effort: the server also deletes expired requests.
     static_cast<void>(client.Delete("downloadrequests", request_name));

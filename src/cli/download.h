@@ -49,6 +49,10 @@ struct DownloadOptions {
   // For https download URLs: a PEM CA bundle to trust, or no verification at all.
   std::string ca_file;
   bool insecure_skip_tls_verify = false;
+  // Shared by the downloads of one command (e.g. describe --details of several backups): when
+  // the server leaves a DownloadRequest unprocessed past `timeout`, Download sets `*server_silent`
+  // and later downloads with it set go to the store directly instead of waiting again.
+  bool* server_silent = nullptr;
   // How often the DownloadRequest is polled.
   std::chrono::milliseconds poll_every{100};
   // Seams for tests. Null: a CurlTransport with the TLS options above; ClusterLocationStores on

@@ -805,6 +805,8 @@ void RunDescribe(CommandContext& ctx, const DescribeFlags& f) {
     ctx.Fail(restores.status());
     return;
   }
+  bool server_silent = false;
+  download->server_silent = &server_silent;
   bool first = true;
   for (const nlohmann::json& r : *restores) {
     if (!first) {

@@ -122,6 +122,10 @@ case_logs_fallback() {
   [[ "$entries" == *"resources/configmaps/namespaces/$app/c2.json"* ]] || fail "the tarball lacks c2"
   ok backup describe fb --details --timeout 2s
   out_has "    - $app/c1"
+  # It waited for the server once; the results came from the store without a second wait.
+  [ "$(grep -c 'did not process DownloadRequest ' "$work/err")" = 1 ] ||
+    fail "describe --details waited for the server more than once: $(cat "$work/err")"
+  err_has "did not process an earlier DownloadRequest"
 }
 
 # --from-schedule: the Schedule's template, the schedule label, the default name; -o prints
