@@ -611,7 +611,8 @@ YAML
 }
 
 # The backup queue with --concurrent-backups 2. Each app namespace has a pod whose pre-backup
-# hook waits for a release file on this machine (kwok pods run exec here), so a backup of it
+# hook waits for a release file on this machine (kwok pods run exec here; the wait also ends when
+# the test's folder is removed, so a failed run leaves no loop behind), so a backup of it
 # stays InProgress until the test lets it go: b1 (n1) and b2 (n2) run at the same time; b3 (n1
 # again) waits Queued at position 1 even after b2 ends and frees a slot, because it overlaps b1;
 # once b1 is released, b3 runs and completes. Every backup passes through Queued/ReadyToStart.
@@ -630,7 +631,7 @@ metadata:
   name: gate
   namespace: $n
   annotations:
-    pre.hook.backup.velero.io/command: '["sh", "-c", "while [ ! -f $work/release-$n ]; do sleep 0.1; done"]'
+    pre.hook.backup.velero.io/command: '["sh", "-c", "while [ ! -f $work/release-$n ] && [ -d $work ]; do sleep 0.1; done"]'
     pre.hook.backup.velero.io/timeout: 120s
 spec:
   containers: [{name: app, image: registry.invalid/app:1}]
@@ -706,7 +707,7 @@ metadata:
   name: gate
   namespace: $app
   annotations:
-    post.hook.restore.velero.io/command: '["sh", "-c", "while [ ! -f $work/release ]; do sleep 0.1; done"]'
+    post.hook.restore.velero.io/command: '["sh", "-c", "while [ ! -f $work/release ] && [ -d $work ]; do sleep 0.1; done"]'
     post.hook.restore.velero.io/exec-timeout: 120s
     post.hook.restore.velero.io/wait-timeout: 2m
 spec:
@@ -721,7 +722,8 @@ metadata: {name: b}
 spec: {includedNamespaces: [$app]}
 YAML
   start_server a --concurrent-restores 2
-  eventually 60 has_value backup b '{.status.phase}' Completed || fail "the backup did not complete"
+  eventually 60 has_value backup b '{.status.phase}' Completed ||
+    fail "the backup did not complete: $(jsonpath backup b '{.status}'; tail -30 "$work/a.log")"
   make_restore() {
     kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: velero.io/v1
