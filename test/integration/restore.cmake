@@ -12,9 +12,9 @@ foreach(case RoundTripRestoresEveryObjectFaithfully NamespaceMappingWhileTheSour
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/with-testenv.sh $<TARGET_FILE:restore_integration_test>
             --gtest_filter=RestoreIntegrationTest.${case})
 endforeach()
-# `arca restore create` through the real binary.
+# `arca restore create --standalone` through the real binary (no server).
 arca_integration_test(NAME restore.cli
-                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_cli_test.sh $<TARGET_FILE:arca>)
+                      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_standalone_cli_test.sh $<TARGET_FILE:arca>)
 
 # The restore benchmark's driver (bench/restore runs it; it is not a test), and its smoke test.
 add_executable(restore_bench ${PROJECT_SOURCE_DIR}/bench/restore_bench.cc)
