@@ -313,14 +313,10 @@ void WaitForBackup(CommandContext& ctx, const Env& env, VeleroClient& client,
 }
 
 void RunCreate(CommandContext& ctx, const Env& env, const CreateFlags& f) {
-  std::optional<OutputFormat> format;
-  if (!f.output.empty()) {
-    Result<OutputFormat> parsed = ParseOutputFormat(f.output, /*allow_table=*/false);
-    if (!parsed.ok()) {
-      ctx.Fail(parsed.status());
-      return;
-    }
-    format = *parsed;
+  Result<std::optional<OutputFormat>> format = ParsePrintOnlyFormat(f.output);
+  if (!format.ok()) {
+    ctx.Fail(format.status());
+    return;
   }
   if (!f.from_schedule.empty()) {
     if (f.standalone || !f.storage.url.empty()) {
@@ -365,8 +361,8 @@ void RunCreate(CommandContext& ctx, const Env& env, const CreateFlags& f) {
     ctx.Fail(built.status());
     return;
   }
-  if (format.has_value()) {  // Velero: print, do not submit
-    PrintObject(ctx.out, *format, api::BackupToJson(*built));
+  if (format->has_value()) {  // Velero: print, do not submit
+    PrintObject(ctx.out, **format, api::BackupToJson(*built));
     return;
   }
   if (f.standalone) {

@@ -111,6 +111,14 @@ Result<OutputFormat> ParseOutputFormat(std::string_view text, bool allow_table) 
                               (allow_table ? "table, json or yaml" : "json or yaml"));
 }
 
+Result<std::optional<OutputFormat>> ParsePrintOnlyFormat(std::string_view text) {
+  if (text.empty()) {
+    return std::optional<OutputFormat>();
+  }
+  ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(text, /*allow_table=*/false));
+  return std::optional<OutputFormat>(format);
+}
+
 void PrintObject(std::ostream& out, OutputFormat format, const nlohmann::json& object) {
   if (format == OutputFormat::kYaml) {
     out << install::ToYaml(object);

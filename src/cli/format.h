@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ enum class OutputFormat { kTable, kJson, kYaml };
 // "table" | "json" | "yaml" (`allowed_table` false: only json and yaml); kInvalidArgument naming
 // the choices otherwise.
 Result<OutputFormat> ParseOutputFormat(std::string_view text, bool allow_table = true);
+
+// -o on a create command, as Velero has it: empty means "submit"; json or yaml mean "print the
+// object instead of submitting it". kInvalidArgument for anything else.
+Result<std::optional<OutputFormat>> ParsePrintOnlyFormat(std::string_view text);
 
 // Prints `object` as indented JSON (4 spaces, as Velero) or YAML (kubectl's layout).
 void PrintObject(std::ostream& out, OutputFormat format, const nlohmann::json& object);

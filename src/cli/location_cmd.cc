@@ -108,22 +108,18 @@ void DeleteAssociated(VeleroClient& client, const std::string& resource, const s
 
 void RunCreate(CommandContext& ctx, const ClusterFlags& cluster, const LocationCreateFlags& f,
                const std::string& output) {
-  std::optional<OutputFormat> format;
-  if (!output.empty()) {
-    Result<OutputFormat> parsed = ParseOutputFormat(output, false);
-    if (!parsed.ok()) {
-      ctx.Fail(parsed.status());
-      return;
-    }
-    format = *parsed;
+  Result<std::optional<OutputFormat>> format = ParsePrintOnlyFormat(output);
+  if (!format.ok()) {
+    ctx.Fail(format.status());
+    return;
   }
   Result<nlohmann::json> bsl = BuildLocation(f, cluster.Namespace());
   if (!bsl.ok()) {
     ctx.Fail(bsl.status());
     return;
   }
-  if (format.has_value()) {
-    PrintObject(ctx.out, *format, *bsl);
+  if (format->has_value()) {
+    PrintObject(ctx.out, **format, *bsl);
     return;
   }
   Result<VeleroClient> client = VeleroClient::Connect(cluster, RealClock());

@@ -216,22 +216,18 @@ void RunCreate(CommandContext& ctx, const ClusterFlags& cluster, ScheduleCreateF
   if (skip_opt != nullptr && skip_opt->count() > 0) {
     f.skip_immediately = skip_value;
   }
-  std::optional<OutputFormat> format;
-  if (!output.empty()) {
-    Result<OutputFormat> parsed = ParseOutputFormat(output, false);
-    if (!parsed.ok()) {
-      ctx.Fail(parsed.status());
-      return;
-    }
-    format = *parsed;
+  Result<std::optional<OutputFormat>> format = ParsePrintOnlyFormat(output);
+  if (!format.ok()) {
+    ctx.Fail(format.status());
+    return;
   }
   Result<nlohmann::json> schedule = BuildSchedule(f, cluster.Namespace());
   if (!schedule.ok()) {
     ctx.Fail(schedule.status());
     return;
   }
-  if (format.has_value()) {
-    PrintObject(ctx.out, *format, *schedule);
+  if (format->has_value()) {
+    PrintObject(ctx.out, **format, *schedule);
     return;
   }
   Result<VeleroClient> client = VeleroClient::Connect(cluster, RealClock());

@@ -32,6 +32,12 @@ TEST(FormatTest, OutputFormats) {
               HasSubstr("-o wide: use table, json or yaml"));
 }
 
+TEST(FormatTest, CreateOutputEitherSubmitsOrPrints) {
+  EXPECT_FALSE(ParsePrintOnlyFormat("")->has_value());
+  EXPECT_EQ(**ParsePrintOnlyFormat("yaml"), OutputFormat::kYaml);
+  EXPECT_THAT(ParsePrintOnlyFormat("table").status().message(), HasSubstr("use json or yaml"));
+}
+
 TEST(FormatTest, OneNamedObjectAloneOtherwiseAList) {
   const nlohmann::json a = {{"kind", "Backup"}, {"metadata", {{"name", "a"}}}};
   std::ostringstream one;
