@@ -715,13 +715,15 @@ spec:
 YAML
   kubectl -n "$app" wait pod/gate --for=condition=Ready --timeout=60s >/dev/null
   make_fs_bsl
+  start_server a --concurrent-restores 2
+  # A backup made before the location is validated would end FailedValidation (as in Velero).
+  eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
   kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: velero.io/v1
 kind: Backup
 metadata: {name: b}
 spec: {includedNamespaces: [$app]}
 YAML
-  start_server a --concurrent-restores 2
   eventually 60 has_value backup b '{.status.phase}' Completed ||
     fail "the backup did not complete: $(jsonpath backup b '{.status}'; tail -30 "$work/a.log")"
   make_restore() {
