@@ -253,4 +253,30 @@ bool ConfirmOrRefuse(bool confirmed, std::istream& in, CommandContext& ctx) {
   return false;
 }
 
+void AddSelectionFlags(CLI::App& command, Selection& selection, const std::string& plural) {
+  command.add_option("NAMES", selection.names, "The " + plural + " by name");
+  command.add_flag("--all", selection.all, "All " + plural);
+  command.add_option("-l,--selector", selection.selector,
+                     "Only " + plural + " matching this label selector");
+}
+
+std::optional<VeleroClient> StartSelectionCommand(const ClusterFlags& cluster,
+                                                  const Selection& selection,
+                                                  std::string_view singular, bool confirmed,
+                                                  std::istream* in, CommandContext& ctx) {
+  if (Status valid = selection.Validate(singular); !valid.ok()) {
+    ctx.Fail(valid);
+    return std::nullopt;
+  }
+  if (in != nullptr && !ConfirmOrRefuse(confirmed, *in, ctx)) {
+    return std::nullopt;
+  }
+  Result<VeleroClient> client = VeleroClient::Connect(cluster, RealClock());
+  if (!client.ok()) {
+    ctx.Fail(client.status());
+    return std::nullopt;
+  }
+  return std::move(*client);
+}
+
 }  // namespace arca::cli

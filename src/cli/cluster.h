@@ -12,6 +12,7 @@
 #include <functional>
 #include <istream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,5 +107,16 @@ Confirmation AskConfirmation(std::istream& in, std::ostream& out);
 // Asks unless `confirmed`; on kNo prints that nothing was done, on kNoInput fails with a hint to
 // pass --confirm. True when the command may go on.
 bool ConfirmOrRefuse(bool confirmed, std::istream& in, CommandContext& ctx);
+
+// NAMES, --all and -l/--selector on `command`, helped as "The <plural> by name", ...
+void AddSelectionFlags(CLI::App& command, Selection& selection, const std::string& plural);
+
+// The start of a command that acts on a selection: validates it (`singular` names the kind in
+// the message), asks unless `confirmed` (`in` is nullptr for commands that do not ask), and
+// connects. nullopt when the command must stop; `ctx` then says why (or that nothing was done).
+std::optional<VeleroClient> StartSelectionCommand(const ClusterFlags& cluster,
+                                                  const Selection& selection,
+                                                  std::string_view singular, bool confirmed,
+                                                  std::istream* in, CommandContext& ctx);
 
 }  // namespace arca::cli

@@ -469,24 +469,13 @@ void AddLocationCommands(CLI::App& app, CommandContext& ctx) {
         "delete",
         "Delete backup storage locations, and their Backup objects from the cluster (the data in "
         "object storage stays)");
-    del->add_option("NAMES", st->selection.names, "The locations by name");
-    del->add_flag("--all", st->selection.all, "All locations");
-    del->add_option("-l,--selector", st->selection.selector,
-                    "Only locations matching this label selector");
+    AddSelectionFlags(*del, st->selection, "locations");
     del->add_flag("--confirm", st->confirm, "Delete without asking");
     st->cluster.AddTo(*del);
     del->callback([&ctx, st] {
-      Status valid = st->selection.Validate("backup-location");
-      if (!valid.ok()) {
-        ctx.Fail(valid);
-        return;
-      }
-      if (!ConfirmOrRefuse(st->confirm, std::cin, ctx)) {
-        return;
-      }
-      Result<VeleroClient> client = VeleroClient::Connect(st->cluster, RealClock());
-      if (!client.ok()) {
-        ctx.Fail(client.status());
+      std::optional<VeleroClient> client = StartSelectionCommand(
+          st->cluster, st->selection, "backup-location", st->confirm, &std::cin, ctx);
+      if (!client) {
         return;
       }
       DeleteLocations(*client, st->selection, ctx);

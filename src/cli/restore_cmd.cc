@@ -881,16 +881,9 @@ struct DeleteFlags {
 };
 
 void RunDelete(CommandContext& ctx, const DeleteFlags& f) {
-  if (Status st = Selection{f.names, f.all, f.selector}.Validate("restore"); !st.ok()) {
-    ctx.Fail(st);
-    return;
-  }
-  if (!ConfirmOrRefuse(f.confirm, std::cin, ctx)) {
-    return;
-  }
-  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
-  if (!client.ok()) {
-    ctx.Fail(client.status());
+  std::optional<VeleroClient> client = StartSelectionCommand(
+      f.cluster, Selection{f.names, f.all, f.selector}, "restore", f.confirm, &std::cin, ctx);
+  if (!client) {
     return;
   }
   std::vector<std::string> names;

@@ -204,13 +204,6 @@ Result<api::Schedule> Decode(const nlohmann::json& j) {
   return s;
 }
 
-// Names, --all, -l of a select-style command.
-void AddSelectionFlags(CLI::App& cmd, Selection& s, const std::string& plural) {
-  cmd.add_option("NAMES", s.names, "The " + plural + " by name");
-  cmd.add_flag("--all", s.all, "All " + plural);
-  cmd.add_option("-l,--selector", s.selector, "Only " + plural + " matching this label selector");
-}
-
 void RunCreate(CommandContext& ctx, const ClusterFlags& cluster, ScheduleCreateFlags& f,
                const CLI::Option* skip_opt, bool skip_value, const std::string& output) {
   if (skip_opt != nullptr && skip_opt->count() > 0) {
@@ -619,14 +612,9 @@ void AddScheduleCommands(CLI::App& app, CommandContext& ctx) {
                                  "(=true or =false; unset: the server's default)");
     st->cluster.AddTo(*cmd);
     cmd->callback([&ctx, st, pause] {
-      Status valid = st->selection.Validate("schedule");
-      if (!valid.ok()) {
-        ctx.Fail(valid);
-        return;
-      }
-      Result<VeleroClient> client = VeleroClient::Connect(st->cluster, RealClock());
-      if (!client.ok()) {
-        ctx.Fail(client.status());
+      std::optional<VeleroClient> client =
+          StartSelectionCommand(st->cluster, st->selection, "schedule", true, nullptr, ctx);
+      if (!client) {
         return;
       }
       std::optional<bool> skip;
@@ -650,17 +638,9 @@ void AddScheduleCommands(CLI::App& app, CommandContext& ctx) {
     del->add_flag("--confirm", st->confirm, "Delete without asking");
     st->cluster.AddTo(*del);
     del->callback([&ctx, st] {
-      Status valid = st->selection.Validate("schedule");
-      if (!valid.ok()) {
-        ctx.Fail(valid);
-        return;
-      }
-      if (!ConfirmOrRefuse(st->confirm, std::cin, ctx)) {
-        return;
-      }
-      Result<VeleroClient> client = VeleroClient::Connect(st->cluster, RealClock());
-      if (!client.ok()) {
-        ctx.Fail(client.status());
+      std::optional<VeleroClient> client = StartSelectionCommand(
+          st->cluster, st->selection, "schedule", st->confirm, &std::cin, ctx);
+      if (!client) {
         return;
       }
       DeleteSchedules(*client, st->selection, ctx);
