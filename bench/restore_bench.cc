@@ -11,13 +11,17 @@
 //      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS (VmHWM,
 //      read by the child at its end) is the restore's own. objects/s = objects created / wall time
 //      of the restore (discovery, tarball passes, namespace creation and result upload included).
-//      Modes: "velero" (the default, Velero's semantics: each create is followed by the merge
-//      patch that puts metadata.managedFields back) and "no-managed-fields-patch" (one create per
-//      object, what the ceiling does).
+//      Modes (`--modes`, default all three, in this order):
+//        "default": field ownership restored, in the create where the result is the same (a
+//                   single Update entry), else by the merge patch after it;
+//        "velero":  Velero's way, each create followed by the merge patch that puts
+//                   metadata.managedFields back (--restore-managed-fields=exact);
+//        "no-managed-fields-patch": one create per object and no ownership restored, what the
+//                   ceiling does.
 // Prints a table and, as the last line, one JSON object with the figures.
 //
-// Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C]   (KUBECONFIG and the MinIO
-//        variables of `testenv env` set)
+// Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] [--modes M1,M2]
+//        (KUBECONFIG and the MinIO variables of `testenv env` set)
 //        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
 
 #include <spawn.h>
@@ -279,7 +283,8 @@ int Child(const std::string& backup, const std::string& restore_name, const std:
   }
   RestoreOptions options;
   options.concurrency = concurrency;
-  options.restore_managed_fields = mode == "velero";
+  options.restore_managed_fields = mode != "no-managed-fields-patch";
+  options.exact_managed_fields = mode == "velero";
   RestoreEngine engine((*conn)->client(), store->get(), RealClock(), options);
   api::Restore r;
   r.metadata.name = restore_name;
@@ -305,6 +310,7 @@ int Main(int argc, char** argv) {
   int64_t n = 1000;
   int ceiling_threads = 64;
   int concurrency = RestoreOptions{}.concurrency;
+  std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--child" && i + 5 < argc) {
@@ -316,8 +322,24 @@ int Main(int argc, char** argv) {
       ceiling_threads = std::atoi(argv[++i]);
     } else if (a == "--concurrency" && i + 1 < argc) {
       concurrency = std::atoi(argv[++i]);
+    } else if (a == "--modes" && i + 1 < argc) {
+      modes.clear();
+      std::string list = argv[++i];
+      for (size_t start = 0; start <= list.size();) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        modes.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+      }
     } else {
-      std::fprintf(stderr, "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C]\n");
+      std::fprintf(stderr,
+                   "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] "
+                   "[--modes default,velero,no-managed-fields-patch]\n");
+      return 2;
+    }
+  }
+  for (const std::string& mode : modes) {
+    if (mode != "default" && mode != "velero" && mode != "no-managed-fields-patch") {
+      std::fprintf(stderr, "restore_bench: unknown mode '%s'\n", mode.c_str());
       return 2;
     }
   }
@@ -371,18 +393,19 @@ int Main(int argc, char** argv) {
               "ratio", "peak RSS MiB", "passes");
   std::printf("%-26s %10lld %10.2f %12.0f %8s %12s %7s\n", "create ceiling",
               static_cast<long long>(n), *ceiling, ceiling_rate, "1.00", "-", "-");
-  for (const char* mode : {"velero", "no-managed-fields-patch"}) {
+  for (const std::string& mode : modes) {
     check(DeleteNamespaces(client, namespaces), "deleting namespaces");
     Result<Json> run = RestoreInChild("w", std::string("r-") + mode, mode, concurrency, prefix);
-    check(run.status(), mode);
+    check(run.status(), mode.c_str());
     const int64_t created = (*run)["created"].get<int64_t>();
     // The backup also holds the namespaces and the Endpoints and EndpointSlices that carry
     // their services' labels; all of them are restored.
     const int64_t in_backup =
         backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
     if (created != in_backup) {
-      std::fprintf(stderr, "restore_bench: %s restored %lld objects, the backup has %lld\n", mode,
-                   static_cast<long long>(created), static_cast<long long>(in_backup));
+      std::fprintf(stderr, "restore_bench: %s restored %lld objects, the backup has %lld\n",
+                   mode.c_str(), static_cast<long long>(created),
+                   static_cast<long long>(in_backup));
       return 1;
     }
     const double seconds = (*run)["seconds"].get<double>();

@@ -62,7 +62,7 @@ struct CreateFlags {
   std::vector<std::string> annotations;
   std::string output;
   int concurrency = restore::RestoreOptions{}.concurrency;
-  bool restore_managed_fields = true;
+  std::string restore_managed_fields = "true";
 };
 
 // The source flags: exactly one of them, each in the mode it works in.
@@ -246,7 +246,8 @@ void RunStandalone(CommandContext& ctx, const CreateFlags& f, api::Restore built
   }
   restore::RestoreOptions options;
   options.concurrency = std::max(1, f.concurrency);
-  options.restore_managed_fields = f.restore_managed_fields;
+  options.restore_managed_fields = f.restore_managed_fields != "false";
+  options.exact_managed_fields = f.restore_managed_fields == "exact";
   options.pod_executor = exec->get();
   restore::RestoreEngine engine((*conn)->client(), store.get(), clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
@@ -1004,9 +1005,11 @@ void AddCreate(CLI::App& restore, CommandContext& ctx) {
       ->capture_default_str();
   create
       ->add_option("--restore-managed-fields", f.restore_managed_fields,
-                   "With --standalone: patch metadata.managedFields back to the backed-up value "
-                   "after each create, as Velero does (one more request per object; false: the "
-                   "restore owns the fields)")
+                   "With --standalone: restore metadata.managedFields (field ownership). true: "
+                   "in the create where the result is the same, else with a patch after it; "
+                   "exact: a patch after every create, as Velero does (backed-up times kept); "
+                   "false: the restore owns the fields")
+      ->check(CLI::IsMember({"true", "exact", "false"}))
       ->capture_default_str();
   create->callback([&ctx, flags] { RunCreate(ctx, *flags); });
 }

@@ -321,7 +321,8 @@ class RestoreRun {
   Action CreateItem(Task& task, const std::string& target_ns, const kube::ApiResource& type,
                     Json& obj, const Json& saved_status, const Json& backed_up_managed_fields);
   Result<std::string> CreateWithBackoff(const kube::ResourceRef& collection,
-                                        const std::string& body, const std::string& id);
+                                        const std::string& body, const std::string& id,
+                                        const kube::WriteOptions& write = {});
   Action HandleExisting(const kube::ResourceRef& ref, const std::string& gr, Json& obj,
                         const std::string& target_ns);
   void RestoreStatusOf(const kube::ResourceRef& ref, const kube::ApiResource& type,
@@ -1091,11 +1092,12 @@ void RestoreRun::RestoreItem(Task& task) {
 }
 
 Result<std::string> RestoreRun::CreateWithBackoff(const kube::ResourceRef& collection,
-                                                  const std::string& body, const std::string& id) {
+                                                  const std::string& body, const std::string& id,
+                                                  const kube::WriteOptions& write) {
   Result<std::string> created = InternalError("not attempted");
   for (int attempt = 0;; ++attempt) {
     gate_.Acquire();
-    created = client_.Create(collection, body);
+    created = client_.Create(collection, body, write);
     const bool overloaded = !created.ok() && created.status().code() == StatusCode::kUnavailable;
     gate_.Release(overloaded);
     if (!overloaded || attempt >= options_.unavailable_retries) {
@@ -1119,7 +1121,14 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   ref.namespaced = type.namespaced;
   ref.namespace_name = type.namespaced ? target_ns : "";
   const std::string id = gr + " " + (target_ns.empty() ? "" : target_ns + "/") + task.name;
-  Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id);
+  const bool restore_managed_fields = options_.restore_managed_fields &&
+                                      backed_up_managed_fields.is_array() &&
+                                      !backed_up_managed_fields.empty();
+  kube::WriteOptions write;
+  if (restore_managed_fields && !options_.exact_managed_fields) {
+    write.field_manager = SingleUpdateManager(backed_up_managed_fields, api_version);
+  }
+  Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id, write);
   ref.name = task.name;
   if (!created.ok()) {
     if (created.status().code() == StatusCode::kAlreadyExists) {
@@ -1135,11 +1144,14 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
     crds_to_wait_.push_back(task.name);
   }
   RestoreStatusOf(ref, type, gr, created_obj, obj, saved_status, target_ns);
-  if (options_.restore_managed_fields && backed_up_managed_fields.is_array() &&
-      !backed_up_managed_fields.empty()) {
+  if (restore_managed_fields) {
     const Json* now = Find(created_obj, "metadata");
     now = now != nullptr ? Find(*now, "managedFields") : nullptr;
-    if (now == nullptr || *now != backed_up_managed_fields) {
+    const bool same =
+        now != nullptr && (*now == backed_up_managed_fields ||
+                           (!write.field_manager.empty() &&
+                            SameOwnershipAfterCreate(backed_up_managed_fields, *now)));
+    if (!same) {
       Json patch = {{"metadata", {{"managedFields", backed_up_managed_fields}}}};
       Result<std::string> patched = client_.Patch(ref, kube::PatchType::kMerge, patch.dump());
       if (!patched.ok()) {

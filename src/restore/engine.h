@@ -93,8 +93,14 @@ struct RestoreOptions {
   std::chrono::nanoseconds poll_interval = std::chrono::seconds(1);
   // Retries of one item after the API server kept answering 429 or 5xx.
   int unavailable_retries = 5;
-  // Velero patches metadata.managedFields back to the backed-up value after each create.
+  // Velero patches metadata.managedFields back to the backed-up value after each create. False:
+  // no patch, the objects belong to the restore's manager (one request per object).
   bool restore_managed_fields = true;
+  // With restore_managed_fields: false (the default) creates an object whose backed-up
+  // managedFields is a single Update entry as that entry's manager, and skips the patch when the
+  // created object's ownership came out the same (only the entry's time differs, and the restore
+  // labels are owned too; see SingleUpdateManager); true patches after every create, as Velero.
+  bool exact_managed_fields = false;
   Priorities priorities = DefaultPriorities();
   archive::TarReaderLimits tar_limits;
   // Runs post-restore exec hooks in restored pods; null: they are not run. Must outlive the

@@ -484,6 +484,66 @@ void SetTargetNamespaceAndLabels(Json& item, const std::string& target_namespace
   labels["velero.io/restore-name"] = api::GetValidName(restore_name);
 }
 
+std::string SingleUpdateManager(const Json& managed_fields, std::string_view api_version) {
+  if (!managed_fields.is_array() || managed_fields.size() != 1 || !managed_fields[0].is_object()) {
+    return "";
+  }
+  const Json& entry = managed_fields[0];
+  const auto str = [&entry](const char* key) {
+    const auto it = entry.find(key);
+    return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string manager = str("manager");
+  // The API server refuses a fieldManager over 128 characters or with unprintable ones; only
+  // printable ASCII is taken here.
+  const bool printable =
+      std::all_of(manager.begin(), manager.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (manager.empty() || manager.size() > 128 || !printable || str("operation") != "Update" ||
+      !str("subresource").empty() || str("fieldsType") != "FieldsV1" ||
+      str("apiVersion") != api_version || !entry.contains("fieldsV1") ||
+      !entry["fieldsV1"].is_object()) {
+    return "";
+  }
+  return manager;
+}
+
+bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created) {
+  if (!backed_up.is_array() || backed_up.size() != 1 || !created.is_array() ||
+      created.size() != 1 || !backed_up[0].is_object() || !created[0].is_object()) {
+    return false;
+  }
+  const Json& before = backed_up[0];
+  const Json& after = created[0];
+  for (const char* key : {"manager", "operation", "apiVersion", "fieldsType", "subresource"}) {
+    if (before.value(key, Json()) != after.value(key, Json())) {
+      return false;
+    }
+  }
+  const auto fields = before.find("fieldsV1");
+  if (fields == before.end() || !fields->is_object()) {
+    return false;
+  }
+  Json expected = *fields;
+  Json& metadata = expected["f:metadata"];
+  if (metadata.is_null()) {
+    metadata = Json::object();
+  }
+  if (!metadata.is_object()) {
+    return false;
+  }
+  Json& labels = metadata["f:labels"];
+  if (labels.is_null()) {
+    labels = Json::object();
+  }
+  if (!labels.is_object()) {
+    return false;
+  }
+  for (const char* key : {".", "f:velero.io/backup-name", "f:velero.io/restore-name"}) {
+    labels[key] = Json::object();
+  }
+  return after.value("fieldsV1", Json()) == expected;
+}
+
 const std::vector<std::string>& NonRestorableResources() {
   static const std::vector<std::string> kList = {
       "nodes",

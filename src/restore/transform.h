@@ -55,6 +55,25 @@ ActionOutcome ApplyBuiltinActions(std::string_view group_resource, Json& item,
 void SetTargetNamespaceAndLabels(Json& item, const std::string& target_namespace,
                                  const std::string& backup_name, const std::string& restore_name);
 
+// Restoring field ownership (`metadata.managedFields`) in one request where that comes out the
+// same as Velero's create-then-patch. The API server takes the managedFields of a create body as
+// the starting point and gives every field of the new object to the creating manager; when the
+// backed-up object has a single entry (one manager, operation Update, no subresource, the object's
+// own apiVersion) and the create names that manager (`?fieldManager=`), the result is that entry
+// again, owning the same fields plus the restore's two labels, with the time of the create.
+//
+// The manager to create `item` with (its single Update entry's manager), or "" when the
+// backed-up entries do not allow it (several entries, Apply, a subresource, another apiVersion, a
+// name the fieldManager parameter would refuse). `managed_fields` is the backed-up value.
+std::string SingleUpdateManager(const Json& managed_fields, std::string_view api_version);
+
+// True when `created` (the managedFields the API server returned for a create made as
+// SingleUpdateManager says) carries the same ownership as `backed_up`: one entry, same manager,
+// operation, apiVersion and fieldsType, and fieldsV1 equal to the backed-up fields plus the
+// restore labels (velero.io/backup-name, velero.io/restore-name and the labels map itself). Only
+// `time` may differ. Otherwise the caller patches `backed_up` back, as Velero does.
+bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created);
+
 // The types Velero never restores; the restore controller adds them to excludedResources and
 // refuses them in includedResources.
 const std::vector<std::string>& NonRestorableResources();

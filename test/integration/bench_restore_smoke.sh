@@ -12,7 +12,7 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["benchmark"] == "restore" and d["n"] == 200, d
 assert d["ceiling"]["objects_per_s"] > 0, d
-for mode in ("restore_velero", "restore_no-managed-fields-patch"):
+for mode in ("restore_default", "restore_velero", "restore_no-managed-fields-patch"):
     r = d[mode]
     assert r["phase"] == "Completed" and r["created"] >= 202 and r["failed"] == 0, (mode, r)
     assert r["peak_rss_kib"] > 0 and r["objects_per_s"] > 0, (mode, r)

@@ -538,6 +538,88 @@ TEST_F(RestoreIntegrationTest, RoundTripRestoresEveryObjectFaithfully) {
   }
 }
 
+// Field ownership comes back as it was: an object with one Update manager in the create itself
+// (only the entry's time changes, and the restore's labels are owned too), one with several
+// managers or an Apply manager through Velero's patch after the create, exactly.
+TEST_F(RestoreIntegrationTest, ManagedFieldsKeepTheirOwners) {
+  CleanUp("mf-a mf-b mf-c");
+  Kubectl("create namespace mf-a");
+  Kubectl("label namespace mf-a arca-test=mf");
+  Apply(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: single, namespace: mf-a, labels: {arca-test: mf}}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: multi, namespace: mf-a, labels: {arca-test: mf}}
+data: {a: "1"}
+)");
+  Kubectl("label configmap multi -n mf-a extra=1");
+  CommandResult ssa =
+      Sh("printf '%s' \"$INPUT\" | kubectl apply --server-side --field-manager=ssa-owner -f -",
+         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: mf-a, labels: "
+         "{arca-test: mf}}\ndata: {a: \"1\"}\n");
+  ASSERT_EQ(ssa.exit_code, 0) << ssa.err;
+  Backup("mf", {"mf-a"}, "mf");
+  std::map<std::string, Json> originals = BackupItems("mf");
+  const auto original_fields = [&](const std::string& name) {
+    return originals["configmaps|mf-a|" + name]["metadata"]["managedFields"];
+  };
+  ASSERT_EQ(original_fields("single").size(), 1u) << original_fields("single").dump();
+  ASSERT_EQ(original_fields("single")[0]["manager"], "kubectl-client-side-apply");
+  ASSERT_EQ(original_fields("multi").size(), 2u) << original_fields("multi").dump();
+  ASSERT_EQ(original_fields("applied")[0]["operation"], "Apply");
+  Kubectl("delete namespace mf-a --wait=true --timeout=180s");
+
+  // Default: single in the create, the others patched.
+  RestoreOutcome out = Restore(MakeRestore("mf", "mf-restore"));
+  ASSERT_EQ(out.restore.status.phase, "Completed") << out.results.dump(2);
+  const auto live_fields = [&](const std::string& ns, const std::string& name) {
+    Result<Json> live = Live("configmaps", ns, name, "v1");
+    EXPECT_TRUE(live.ok()) << live.status().ToString();
+    return live.ok() ? (*live)["metadata"]["managedFields"] : Json();
+  };
+  Json single = live_fields("mf-a", "single");
+  ASSERT_EQ(single.size(), 1u) << single.dump();
+  EXPECT_TRUE(SameOwnershipAfterCreate(original_fields("single"), single)) << single.dump();
+  // Made in the create, not patched: the restore labels belong to the manager too.
+  EXPECT_TRUE(single[0]["fieldsV1"]["f:metadata"]["f:labels"].contains("f:velero.io/restore-name"));
+  EXPECT_EQ(live_fields("mf-a", "multi"), original_fields("multi"));
+  EXPECT_EQ(live_fields("mf-a", "applied"), original_fields("applied"));
+  // Ownership works as before the backup: another manager's apply conflicts with the owner.
+  CommandResult conflict =
+      Sh("printf '%s' \"$INPUT\" | kubectl apply --server-side --field-manager=intruder -f -",
+         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: single, namespace: mf-a}\ndata: "
+         "{a: \"2\"}\n");
+  EXPECT_NE(conflict.exit_code, 0);
+  EXPECT_THAT(conflict.err, ::testing::HasSubstr("kubectl-client-side-apply"));
+
+  // exact: Velero's patch after every create, the backed-up entries to the letter.
+  RestoreOptions exact;
+  exact.exact_managed_fields = true;
+  api::Restore to_b = MakeRestore("mf", "mf-restore-exact");
+  to_b.spec.namespace_mapping = {{"mf-a", "mf-b"}};
+  out = Restore(to_b, exact);
+  ASSERT_EQ(out.restore.status.phase, "Completed") << out.results.dump(2);
+  for (const char* name : {"single", "multi", "applied"}) {
+    EXPECT_EQ(live_fields("mf-b", name), original_fields(name)) << name;
+  }
+
+  // Off: the restore's own manager owns everything.
+  RestoreOptions off;
+  off.restore_managed_fields = false;
+  api::Restore to_c = MakeRestore("mf", "mf-restore-off");
+  to_c.spec.namespace_mapping = {{"mf-a", "mf-c"}};
+  out = Restore(to_c, off);
+  ASSERT_EQ(out.restore.status.phase, "Completed") << out.results.dump(2);
+  Json owned = live_fields("mf-c", "single");
+  ASSERT_EQ(owned.size(), 1u) << owned.dump();
+  EXPECT_NE(owned[0]["manager"], "kubectl-client-side-apply");
+  Kubectl("delete namespace mf-a mf-b mf-c --wait=false");
+}
+
 constexpr char kSmallSet[] = R"(
 apiVersion: v1
 kind: Namespace

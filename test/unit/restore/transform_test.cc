@@ -223,6 +223,79 @@ TEST(NamesTest, GetValidName) {
   EXPECT_EQ(api::GetValidName(std::string(70, 'a')), std::string(57, 'a') + "6bd5e5");
 }
 
+// What the test environment's API server (v1.36) returned: a ConfigMap made by `kubectl create`,
+// and its copy created with that entry in the body, ?fieldManager=kubectl-create and the restore
+// labels.
+constexpr char kBackedUp[] = R"([{"manager":"kubectl-create","operation":"Update",
+    "apiVersion":"v1","time":"2026-11-26T19:27:05Z","fieldsType":"FieldsV1",
+    "fieldsV1":{"f:data":{".":{},"f:a":{}}}}])";
+constexpr char kCreated[] = R"([{"manager":"kubectl-create","operation":"Update",
+    "apiVersion":"v1","time":"2026-11-26T19:27:06Z","fieldsType":"FieldsV1",
+    "fieldsV1":{"f:data":{".":{},"f:a":{}},"f:metadata":{"f:labels":{".":{},
+    "f:velero.io/backup-name":{},"f:velero.io/restore-name":{}}}}}])";
+
+TEST(ManagedFieldsTest, SingleUpdateEntryNamesItsManager) {
+  EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "v1"), "kubectl-create");
+  EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "apps/v1"), "");  // another version
+  Json two = J(kBackedUp);
+  two.push_back(two[0]);
+  two[1]["manager"] = "kubectl-label";
+  EXPECT_EQ(SingleUpdateManager(two, "v1"), "");
+  Json apply = J(kBackedUp);
+  apply[0]["operation"] = "Apply";
+  EXPECT_EQ(SingleUpdateManager(apply, "v1"), "");
+  Json status = J(kBackedUp);
+  status[0]["subresource"] = "status";
+  EXPECT_EQ(SingleUpdateManager(status, "v1"), "");
+  status[0]["subresource"] = "";
+  EXPECT_EQ(SingleUpdateManager(status, "v1"), "kubectl-create");
+  Json long_name = J(kBackedUp);
+  long_name[0]["manager"] = std::string(129, 'm');
+  EXPECT_EQ(SingleUpdateManager(long_name, "v1"), "");
+  long_name[0]["manager"] = std::string(128, 'm');
+  EXPECT_EQ(SingleUpdateManager(long_name, "v1"), std::string(128, 'm'));
+  Json unprintable = J(kBackedUp);
+  unprintable[0]["manager"] = "a\nb";
+  EXPECT_EQ(SingleUpdateManager(unprintable, "v1"), "");
+  Json no_fields = J(kBackedUp);
+  no_fields[0].erase("fieldsV1");
+  EXPECT_EQ(SingleUpdateManager(no_fields, "v1"), "");
+  // Malformed values are not a crash.
+  EXPECT_EQ(SingleUpdateManager(J("[]"), "v1"), "");
+  EXPECT_EQ(SingleUpdateManager(J("{}"), "v1"), "");
+  EXPECT_EQ(SingleUpdateManager(J(R"([{"manager":7}])"), "v1"), "");
+}
+
+TEST(ManagedFieldsTest, SameOwnershipAllowsOnlyTheTimeAndTheRestoreLabels) {
+  EXPECT_TRUE(SameOwnershipAfterCreate(J(kBackedUp), J(kCreated)));
+  // The manager also owned labels: they stay, the restore's join them.
+  Json with_labels = J(kBackedUp);
+  with_labels[0]["fieldsV1"]["f:metadata"] = J(R"({"f:labels":{".":{},"f:app":{}}})");
+  Json created_with_labels = J(kCreated);
+  created_with_labels[0]["fieldsV1"]["f:metadata"]["f:labels"]["f:app"] = Json::object();
+  EXPECT_TRUE(SameOwnershipAfterCreate(with_labels, created_with_labels));
+  EXPECT_FALSE(SameOwnershipAfterCreate(with_labels, J(kCreated)));
+  // A field the backed-up entry did not own (a label someone else had set) is a difference.
+  Json extra = J(kCreated);
+  extra[0]["fieldsV1"]["f:metadata"]["f:labels"]["f:app"] = Json::object();
+  EXPECT_FALSE(SameOwnershipAfterCreate(J(kBackedUp), extra));
+  Json other_manager = J(kCreated);
+  other_manager[0]["manager"] = "arca";
+  EXPECT_FALSE(SameOwnershipAfterCreate(J(kBackedUp), other_manager));
+  Json two = J(kCreated);
+  two.push_back(two[0]);
+  EXPECT_FALSE(SameOwnershipAfterCreate(J(kBackedUp), two));
+  Json no_labels = J(kCreated);
+  no_labels[0]["fieldsV1"].erase("f:metadata");
+  EXPECT_FALSE(SameOwnershipAfterCreate(J(kBackedUp), no_labels));
+  // Malformed values are not a crash.
+  Json bad = J(kBackedUp);
+  bad[0]["fieldsV1"]["f:metadata"] = 3;
+  EXPECT_FALSE(SameOwnershipAfterCreate(bad, J(kCreated)));
+  EXPECT_FALSE(SameOwnershipAfterCreate(J("[]"), J("[]")));
+  EXPECT_FALSE(SameOwnershipAfterCreate(J("{}"), J(kCreated)));
+}
+
 TEST(NonRestorableTest, List) {
   EXPECT_THAT(NonRestorableResources(), ::testing::Contains("nodes"));
   EXPECT_THAT(NonRestorableResources(), ::testing::Contains("events.events.k8s.io"));
