@@ -534,6 +534,55 @@ Result<ObjectMeta> ObjectMetaParser::Parse(std::string_view json) {
   return out;
 }
 
+Result<std::string> ObjectMetaParser::RawMetadataField(std::string_view json,
+                                                       std::string_view field) {
+  simdjson::ondemand::document doc;
+  if (auto e = impl_->Load(json, doc); e != simdjson::SUCCESS) {
+    return JsonError(e, "document");
+  }
+  simdjson::ondemand::object obj;
+  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS) {
+    return JsonError(e, "not an object");
+  }
+  simdjson::ondemand::object metadata;
+  if (auto e = obj["metadata"].get_object().get(metadata); e != simdjson::SUCCESS) {
+    if (e == simdjson::NO_SUCH_FIELD) {
+      return std::string();
+    }
+    return JsonError(e, "metadata");
+  }
+  simdjson::ondemand::value value;
+  if (auto e = metadata[field].get(value); e != simdjson::SUCCESS) {
+    if (e == simdjson::NO_SUCH_FIELD) {
+      return std::string();
+    }
+    return JsonError(e, field);
+  }
+  simdjson::ondemand::json_type type;
+  if (auto e = value.type().get(type); e != simdjson::SUCCESS) {
+    return JsonError(e, field);
+  }
+  std::string_view raw;
+  simdjson::error_code e = simdjson::SUCCESS;
+  if (type == simdjson::ondemand::json_type::array) {
+    simdjson::ondemand::array array;
+    if (e = value.get_array().get(array); e == simdjson::SUCCESS) {
+      e = array.raw_json().get(raw);
+    }
+  } else if (type == simdjson::ondemand::json_type::object) {
+    simdjson::ondemand::object object;
+    if (e = value.get_object().get(object); e == simdjson::SUCCESS) {
+      e = object.raw_json().get(raw);
+    }
+  } else {
+    raw = value.raw_json_token();
+  }
+  if (e != simdjson::SUCCESS) {
+    return JsonError(e, field);
+  }
+  return std::string(raw);
+}
+
 Result<std::pair<std::string, std::string>> ObjectMetaParser::ParseWatchEvent(
     std::string_view json) {
   simdjson::ondemand::document doc;

@@ -121,6 +121,11 @@ class ObjectMetaParser {
   // Errors: kInvalidArgument when `json` is not an object or its metadata is malformed.
   Result<ObjectMeta> Parse(std::string_view json);
 
+  // The raw JSON text of `metadata.<field>` (e.g. "managedFields"), copied out, or "" when the
+  // object has no such field; the rest of the object is only skimmed. Errors: kInvalidArgument
+  // when `json` is not an object or is malformed on the way there.
+  Result<std::string> RawMetadataField(std::string_view json, std::string_view field);
+
   // For a watch event (`{"type":...,"object":{...}}`): the type and the object's raw JSON,
   // copied out. Errors: kInvalidArgument.
   Result<std::pair<std::string, std::string>> ParseWatchEvent(std::string_view json);

@@ -325,8 +325,11 @@ class RestoreRun {
                                         const kube::WriteOptions& write = {});
   Action HandleExisting(const kube::ResourceRef& ref, const std::string& gr, Json& obj,
                         const std::string& target_ns);
-  void RestoreStatusOf(const kube::ResourceRef& ref, const kube::ApiResource& type,
-                       const std::string& gr, const Json& created, const Json& obj,
+  // Whether the saved status goes back through the status subresource (restoreStatus, or the
+  // object's velero.io/restore-status annotation).
+  bool StatusWanted(const kube::ApiResource& type, const std::string& gr, const Json& obj,
+                    const Json& saved_status) const;
+  void RestoreStatusOf(const kube::ResourceRef& ref, const std::string& gr, const Json& created,
                        const Json& saved_status, const std::string& target_ns);
   Status EnsureNamespace(const std::string& target, const std::string& source);
   Status WaitForCrds();
@@ -1124,8 +1127,11 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   const bool restore_managed_fields = options_.restore_managed_fields &&
                                       backed_up_managed_fields.is_array() &&
                                       !backed_up_managed_fields.empty();
+  const bool want_status = StatusWanted(type, gr, obj, saved_status);
+  // The created object is parsed whole only when something needs more than its managedFields.
+  const bool need_object = want_status || gr == "pods";
   kube::WriteOptions write;
-  if (restore_managed_fields && !options_.exact_managed_fields) {
+  if (restore_managed_fields && !options_.exact_managed_fields && !want_status) {
     write.field_manager = SingleUpdateManager(backed_up_managed_fields, api_version);
   }
   Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id, write);
@@ -1138,19 +1144,34 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
                "error restoring " + id + ": " + created.status().message());
     return Action::kFailed;
   }
-  Json created_obj = Json::parse(*created, nullptr, false);
+  Json created_obj;
+  if (need_object) {
+    created_obj = Json::parse(*created, nullptr, false);
+  }
   if (gr == kCrdGr) {
     const std::lock_guard<std::mutex> lock(mu_);
     crds_to_wait_.push_back(task.name);
   }
-  RestoreStatusOf(ref, type, gr, created_obj, obj, saved_status, target_ns);
+  if (want_status) {
+    RestoreStatusOf(ref, gr, created_obj, saved_status, target_ns);
+  }
   if (restore_managed_fields) {
-    const Json* now = Find(created_obj, "metadata");
-    now = now != nullptr ? Find(*now, "managedFields") : nullptr;
+    Json now;
+    if (need_object) {
+      const Json* md = Find(created_obj, "metadata");
+      const Json* mf = md != nullptr ? Find(*md, "managedFields") : nullptr;
+      now = mf != nullptr ? *mf : Json();
+    } else {
+      static thread_local kube::ObjectMetaParser parser;
+      Result<std::string> raw = parser.RawMetadataField(*created, "managedFields");
+      if (raw.ok() && !raw->empty()) {
+        now = Json::parse(*raw, nullptr, false);
+      }
+    }
     const bool same =
-        now != nullptr && (*now == backed_up_managed_fields ||
-                           (!write.field_manager.empty() &&
-                            SameOwnershipAfterCreate(backed_up_managed_fields, *now)));
+        !now.is_null() &&
+        (now == backed_up_managed_fields ||
+         (!write.field_manager.empty() && SameOwnershipAfterCreate(backed_up_managed_fields, now)));
     if (!same) {
       Json patch = {{"metadata", {{"managedFields", backed_up_managed_fields}}}};
       Result<std::string> patched = client_.Patch(ref, kube::PatchType::kMerge, patch.dump());
@@ -1169,11 +1190,10 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   return Action::kCreated;
 }
 
-void RestoreRun::RestoreStatusOf(const kube::ResourceRef& ref, const kube::ApiResource& type,
-                                 const std::string& gr, const Json& created, const Json& obj,
-                                 const Json& saved_status, const std::string& target_ns) {
-  if (saved_status.is_null() || !created.is_object()) {
-    return;
+bool RestoreRun::StatusWanted(const kube::ApiResource& type, const std::string& gr, const Json& obj,
+                              const Json& saved_status) const {
+  if (saved_status.is_null()) {
+    return false;
   }
   bool want = restore_status_set_ && status_filter_.ShouldInclude(gr);
   const Json* md = Find(obj, "metadata");
@@ -1185,7 +1205,13 @@ void RestoreRun::RestoreStatusOf(const kube::ResourceRef& ref, const kube::ApiRe
                                                 : want;
     }
   }
-  if (!want || !type.HasSubresource("status")) {
+  return want && type.HasSubresource("status");
+}
+
+void RestoreRun::RestoreStatusOf(const kube::ResourceRef& ref, const std::string& gr,
+                                 const Json& created, const Json& saved_status,
+                                 const std::string& target_ns) {
+  if (!created.is_object()) {
     return;
   }
   kube::ResourceRef status_ref = ref;

@@ -285,5 +285,29 @@ TEST(ObjectMetaParserTest, WatchEvents) {
   EXPECT_EQ(parser.ParseWatchEvent("nope").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ObjectMetaParserTest, RawMetadataFieldSkimsToOneField) {
+  ObjectMetaParser parser;
+  const std::string object =
+      R"({"kind":"ConfigMap","data":{"metadata":"not this one"},"metadata":{"name":"a",)"
+      R"("labels":{"k":"v"},"managedFields":[{"manager":"m","fieldsV1":{"f:data":{}}}],)"
+      R"("generation":3},"status":{}})";
+  Result<std::string> mf = parser.RawMetadataField(object, "managedFields");
+  ASSERT_TRUE(mf.ok()) << mf.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(*mf),
+            nlohmann::json::parse(R"([{"manager":"m","fieldsV1":{"f:data":{}}}])"));
+  EXPECT_EQ(*parser.RawMetadataField(object, "labels"), R"({"k":"v"})");
+  EXPECT_EQ(*parser.RawMetadataField(object, "generation"), "3");
+  EXPECT_EQ(*parser.RawMetadataField(object, "uid"), "");
+  EXPECT_EQ(*parser.RawMetadataField(R"({"kind":"X"})", "managedFields"), "");
+  EXPECT_EQ(parser.RawMetadataField("[1]", "managedFields").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(parser.RawMetadataField(R"({"metadata":{"managedFields":[{)", "managedFields")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(parser.RawMetadataField(R"({"metadata":7})", "managedFields").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace arca::kube
