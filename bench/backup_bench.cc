@@ -6,7 +6,8 @@
 //     in parallel, items split from the stream but not parsed;
 //   - `arca backup create --standalone -l arca-bench-backup=N` to a filesystem store and to the
 //     environment's MinIO;
-//   - with --gzip-level L, the filesystem run again with `--gzip-level L` (the default is 6), to
+//   - with --gzip-level L, the filesystem run again with `--gzip-level L` (libdeflate at that
+//   level; the default is igzip level 1), to
 //     compare time, CPU and tarball size in the same run.
 // Three rounds run each once, interleaved; the table shows the fastest run of each, the lowest
 // CPU time (user + system of the child) and the highest peak RSS, and for filesystem runs the

@@ -1,9 +1,11 @@
 #include "archive/gzip.h"
 
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace arca::archive {
 namespace {
@@ -13,18 +15,90 @@ struct CompressorDeleter {
 };
 using CompressorPtr = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
 
+size_t IgzipLevelBufferSize(int level) {
+  switch (level) {
+    case 0:
+      return ISAL_DEF_LVL0_DEFAULT;
+    case 1:
+      return ISAL_DEF_LVL1_DEFAULT;
+    case 2:
+      return ISAL_DEF_LVL2_DEFAULT;
+    default:
+      return ISAL_DEF_LVL3_DEFAULT;
+  }
+}
+
 }  // namespace
+
+// Compresses one block into one gzip member; one per thread. igzip writes into a buffer of the
+// input's size plus a margin and, should a block not fit (incompressible input), the block goes
+// through libdeflate, whose bound always fits.
+class GzipWriter::BlockCompressor {
+ public:
+  explicit BlockCompressor(const GzipOptions& options)
+      : codec_(options.codec),
+        level_(options.level),
+        fallback_(libdeflate_alloc_compressor(
+            options.codec == GzipCodec::kLibdeflate ? options.level : 1)) {
+    if (codec_ == GzipCodec::kIgzip) {
+      level_buffer_.resize(IgzipLevelBufferSize(level_));
+    }
+  }
+
+  bool Compress(std::string_view in, std::string& out) {
+    if (codec_ == GzipCodec::kIgzip && CompressIgzip(in, out)) {
+      return true;
+    }
+    if (fallback_ == nullptr) {
+      return false;
+    }
+    out.resize(libdeflate_gzip_compress_bound(fallback_.get(), in.size()));
+    const size_t n =
+        libdeflate_gzip_compress(fallback_.get(), in.data(), in.size(), out.data(), out.size());
+    out.resize(n);
+    return n != 0;
+  }
+
+ private:
+  bool CompressIgzip(std::string_view in, std::string& out) {
+    out.resize(in.size() + in.size() / 16 + 1024);
+    isal_zstream stream{};  // zeroed: stateless_init leaves some internal state as it finds it
+    isal_deflate_stateless_init(&stream);
+    stream.level = static_cast<uint32_t>(level_);
+    stream.level_buf = level_buffer_.data();
+    stream.level_buf_size = static_cast<uint32_t>(level_buffer_.size());
+    stream.gzip_flag = IGZIP_GZIP;
+    stream.end_of_stream = 1;
+    stream.flush = NO_FLUSH;
+    // igzip reads but does not write its input; its API is not const-correct.
+    stream.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in.data()));
+    stream.avail_in = static_cast<uint32_t>(in.size());
+    stream.next_out = reinterpret_cast<uint8_t*>(out.data());
+    stream.avail_out = static_cast<uint32_t>(out.size());
+    if (isal_deflate_stateless(&stream) != COMP_OK) {
+      return false;
+    }
+    out.resize(stream.total_out);
+    return true;
+  }
+
+  GzipCodec codec_;
+  int level_;
+  std::vector<uint8_t> level_buffer_;
+  CompressorPtr fallback_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // GzipWriter
 
 GzipWriter::GzipWriter(ByteSink sink, GzipOptions options)
     : sink_(std::move(sink)), options_(options) {
-  options_.level = std::clamp(options_.level, 1, 12);
+  options_.level = options_.codec == GzipCodec::kIgzip ? std::clamp(options_.level, 0, 3)
+                                                       : std::clamp(options_.level, 1, 12);
   options_.block_size = std::max<size_t>(options_.block_size, 4096);
   options_.workers = std::max(options_.workers, 0);
   if (options_.workers == 0) {
-    inline_compressor_ = libdeflate_alloc_compressor(options_.level);
+    inline_compressor_ = std::make_unique<BlockCompressor>(options_);
   }
   for (int i = 0; i < options_.workers; ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
@@ -41,28 +115,18 @@ GzipWriter::~GzipWriter() {
   for (std::thread& t : threads_) {
     t.join();
   }
-  if (inline_compressor_ != nullptr) {
-    libdeflate_free_compressor(inline_compressor_);
-  }
 }
 
-bool GzipWriter::Compress(libdeflate_compressor* compressor, Job& job) {
-  if (compressor == nullptr) {
+bool GzipWriter::Compress(BlockCompressor* compressor, Job& job) {
+  if (compressor == nullptr || !compressor->Compress(job.input, job.output)) {
     return false;
   }
-  job.output.resize(libdeflate_gzip_compress_bound(compressor, job.input.size()));
-  size_t n = libdeflate_gzip_compress(compressor, job.input.data(), job.input.size(),
-                                      job.output.data(), job.output.size());
-  if (n == 0) {
-    return false;
-  }
-  job.output.resize(n);
   job.input = std::string();  // release the input block early
   return true;
 }
 
 void GzipWriter::WorkerLoop() {
-  CompressorPtr compressor(libdeflate_alloc_compressor(options_.level));
+  auto compressor = std::make_unique<BlockCompressor>(options_);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     Job* job = nullptr;
@@ -110,7 +174,7 @@ Status GzipWriter::DrainFront(bool wait_all) {
       jobs_.pop_front();
     }
     if (job->failed) {
-      return InternalError("gzip compression failed (libdeflate could not compress a block)");
+      return InternalError("gzip compression failed (could not compress a block)");
     }
     RETURN_IF_ERROR(sink_(job->output));
     bytes_out_ += job->output.size();
@@ -123,8 +187,8 @@ Status GzipWriter::Submit() {
   current_ = std::string();
   current_.reserve(options_.block_size);
   if (options_.workers == 0) {
-    if (!Compress(inline_compressor_, *job)) {
-      return InternalError("gzip compression failed (libdeflate could not compress a block)");
+    if (!Compress(inline_compressor_.get(), *job)) {
+      return InternalError("gzip compression failed (could not compress a block)");
     }
     RETURN_IF_ERROR(sink_(job->output));
     bytes_out_ += job->output.size();

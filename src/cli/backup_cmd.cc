@@ -144,7 +144,7 @@ struct CreateFlags {
   int list_concurrency = backup::BackupEngineOptions{}.list_concurrency;
   int64_t page_size = backup::BackupEngineOptions{}.page_size;
   int gzip_threads = backup::BackupEngineOptions{}.gzip.workers;
-  int gzip_level = backup::BackupEngineOptions{}.gzip.level;
+  int gzip_level = 0;  // 0: igzip (the default); 1-12: libdeflate at that level
 };
 
 Result<api::Backup> BuildBackup(const CreateFlags& f) {
@@ -217,7 +217,10 @@ void RunStandaloneCreate(CommandContext& ctx, const CreateFlags& f, api::Backup 
   options.list_concurrency = std::max(1, f.list_concurrency);
   options.page_size = std::max<int64_t>(0, f.page_size);
   options.gzip.workers = std::max(0, f.gzip_threads);
-  options.gzip.level = std::clamp(f.gzip_level, 1, 12);
+  if (f.gzip_level > 0) {
+    options.gzip.codec = archive::GzipCodec::kLibdeflate;
+    options.gzip.level = std::clamp(f.gzip_level, 1, 12);
+  }
   backup::BackupEngine engine((*conn)->client(), **store, clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
   backup::BackupObserver observer;
@@ -971,8 +974,9 @@ void AddBackupCommands(CLI::App& app, CommandContext& ctx, BackupCommandEnv base
                      "Items per list page, 0: no paging (--standalone)");
   create->add_option("--gzip-threads", cf->gzip_threads, "Compression threads (--standalone)");
   create->add_option("--gzip-level", cf->gzip_level,
-                     "Compression level, 1 (fastest) to 12 (smallest); 6 is Go's default "
-                     "(--standalone)");
+                     "Compress with libdeflate at this level, 1 (fastest) to 12 (smallest); 6 "
+                     "gives Go's (Velero's) ratio. Without it: ISA-L igzip, several times faster "
+                     "for a tarball about 10% bigger (--standalone)");
   create->callback([&ctx, env, cf] { RunCreate(ctx, *env, *cf); });
 
   // get

@@ -96,7 +96,7 @@ class RestoreLog {
               compressed_.append(chunk);
               return OkStatus();
             },
-            archive::GzipOptions{.level = 6, .block_size = 256 << 10, .workers = 0}) {}
+            archive::GzipOptions{.block_size = 256 << 10, .workers = 0}) {}
 
   // `fields` are logrus fields, written after the message (e.g. the hook fields).
   void Log(std::string_view level, std::string_view message,
