@@ -63,7 +63,26 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }  // namespace
 
 std::string ResourceList::ToJsonText() const {
+  std::string out;
+  // Appending to a string cannot fail.
+  (void)WriteJson([&out](std::string_view chunk) {
+    out.append(chunk);
+    return OkStatus();
+  });
+  return out;
+}
+
+Status ResourceList::WriteJson(const archive::ByteSink& sink) const {
+  constexpr size_t kChunk = 64 << 10;
   std::string out = "{";
+  out.reserve(kChunk + 4096);
+  const auto flush = [&](bool force) -> Status {
+    if (out.size() >= kChunk || (force && !out.empty())) {
+      RETURN_IF_ERROR(sink(out));
+      out.clear();
+    }
+    return OkStatus();
+  };
   bool first_type = true;
   for (const auto& [key, entries] : by_type_) {
     std::vector<std::string_view> names;
@@ -84,11 +103,12 @@ std::string ResourceList::ToJsonText() const {
         out += ',';
       }
       AppendJsonString(out, names[i]);
+      RETURN_IF_ERROR(flush(false));
     }
     out += ']';
   }
   out += '}';
-  return out;
+  return flush(true);
 }
 
 nlohmann::json ResourceList::ToJson() const { return nlohmann::json::parse(ToJsonText()); }
@@ -154,20 +174,24 @@ Status BackupContentsWriter::Finish() {
   return gzip_.Finish();
 }
 
-Result<std::string> GzipDocument(std::string_view text) {
+Result<std::string> GzipWritten(const std::function<Status(const archive::ByteSink&)>& write) {
   std::string out;
   archive::GzipOptions options;
   options.workers = 0;
-  options.block_size = std::max<size_t>(text.size(), 4096);
+  options.block_size = 256 << 10;
   archive::GzipWriter gz(
       [&out](std::string_view d) {
         out.append(d);
         return OkStatus();
       },
       options);
-  RETURN_IF_ERROR(gz.Write(text));
+  RETURN_IF_ERROR(write(gz.AsSink()));
   RETURN_IF_ERROR(gz.Finish());
   return out;
+}
+
+Result<std::string> GzipDocument(std::string_view text) {
+  return GzipWritten([text](const archive::ByteSink& sink) { return sink(text); });
 }
 
 }  // namespace arca::backup

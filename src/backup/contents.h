@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -49,6 +50,8 @@ class ResourceList {
   // The same document, compact, written directly without building a tree: a backup of a
   // million objects must not need a JSON tree of a million strings to finish.
   std::string ToJsonText() const;
+  // The same text handed to `sink` in chunks of about 64 KiB, so that it never exists whole.
+  Status WriteJson(const archive::ByteSink& sink) const;
   size_t items() const { return count_; }
 
  private:
@@ -110,5 +113,8 @@ class BackupContentsWriter {
 
 // A small document compressed as one gzip stream, for the side files (.json.gz, -results.gz).
 Result<std::string> GzipDocument(std::string_view text);
+// Gzips what `write` hands to its sink, in blocks of 256 KiB: memory holds one block and the
+// compressed result, never the whole text.
+Result<std::string> GzipWritten(const std::function<Status(const archive::ByteSink&)>& write);
 
 }  // namespace arca::backup

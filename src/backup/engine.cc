@@ -1108,7 +1108,14 @@ Status BackupRun::UploadSideFiles() {
     ASSIGN_OR_RETURN(std::string gz, GzipDocument(text));
     return store_.PutString(objstore::ObjectKey(archive::BackupFileKey(name_, suffix)), gz);
   };
-  RETURN_IF_ERROR(put_gz("resource-list.json.gz", contents_->resource_list().ToJsonText() + "\n"));
+  {
+    ASSIGN_OR_RETURN(std::string gz, GzipWritten([this](const archive::ByteSink& sink) {
+                       RETURN_IF_ERROR(contents_->resource_list().WriteJson(sink));
+                       return sink("\n");
+                     }));
+    RETURN_IF_ERROR(store_.PutString(
+        objstore::ObjectKey(archive::BackupFileKey(name_, "resource-list.json.gz")), gz));
+  }
   for (std::string_view empty :
        {"volumesnapshots.json.gz", "itemoperations.json.gz", "podvolumebackups.json.gz",
         "volumeinfo.json.gz", "csi-volumesnapshotclasses.json.gz"}) {

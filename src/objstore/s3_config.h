@@ -71,8 +71,10 @@ Result<S3Config> ParseS3Config(const std::map<std::string, std::string>& config)
 // Arca's own transfer settings (not BSL keys).
 struct S3Settings {
   static constexpr size_t kMinPartSize = size_t{5} * 1024 * 1024;
-  static constexpr size_t kDefaultPartSize = size_t{8} * 1024 * 1024;
-  static constexpr int kDefaultConcurrency = 4;
+  // Uploads are backup tarballs, streamed: at most (3 + 1) x 5 MiB held, and up to 48.8 GiB per
+  // object (10,000 parts), far beyond what etcd (8 GiB at most) can hold even stored twice.
+  static constexpr size_t kDefaultPartSize = kMinPartSize;
+  static constexpr int kDefaultConcurrency = 3;
   static constexpr int kMaxParts = 10000;
 
   // Bytes per multipart part, and the threshold above which uploads go multipart. At least

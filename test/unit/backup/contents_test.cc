@@ -89,6 +89,62 @@ TEST(ResourceListTest, SortedPerType) {
   EXPECT_EQ(list.ToJson()["v1/Pod"], nlohmann::json::parse(R"(["a/x","z/a","z/b","z/c"])"));
 }
 
+TEST(ResourceListTest, WrittenInChunksWithoutTheWholeText) {
+  ResourceList list;
+  for (int i = 0; i < 20000; ++i) {
+    list.Add(ItemRef{"", "v1", "configmaps", "ConfigMap", "ns-" + std::to_string(i % 7),
+                     "cm-" + std::to_string(i)});
+  }
+  list.Add(ItemRef{"apps", "v1", "deployments", "Deployment", "shop", "a\"b"});
+  std::string joined;
+  size_t chunks = 0;
+  size_t biggest = 0;
+  ASSERT_TRUE(list.WriteJson([&](std::string_view chunk) {
+                    joined.append(chunk);
+                    ++chunks;
+                    biggest = std::max(biggest, chunk.size());
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(joined, list.ToJsonText());
+  EXPECT_GT(chunks, 3u);
+  EXPECT_LT(biggest, size_t{70} << 10);
+  nlohmann::json doc = nlohmann::json::parse(joined);
+  EXPECT_EQ(doc["v1/ConfigMap"].size(), 20000u);
+  EXPECT_EQ(doc["apps/v1/Deployment"][0], "shop/a\"b");
+  // A sink error stops the writing and comes back.
+  int calls = 0;
+  Status s = list.WriteJson([&](std::string_view) {
+    ++calls;
+    return UnavailableError("store down");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(GzipWrittenTest, BigDocumentsBecomeSeveralMembersThatReadBackWhole) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) {
+    text += "\"item-" + std::to_string(i * 7919 % 100003) + "\",";
+  }
+  Result<std::string> gz = GzipWritten([&](const archive::ByteSink& sink) {
+    for (size_t off = 0; off < text.size(); off += 1000) {
+      RETURN_IF_ERROR(sink(std::string_view(text).substr(off, 1000)));
+    }
+    return OkStatus();
+  });
+  ASSERT_TRUE(gz.ok()) << gz.status().ToString();
+  std::string back;
+  archive::GunzipStream gunzip([&](std::string_view d) {
+    back.append(d);
+    return OkStatus();
+  });
+  ASSERT_TRUE(gunzip.Write(*gz).ok());
+  ASSERT_TRUE(gunzip.Finish().ok());
+  EXPECT_EQ(back, text);
+  EXPECT_GT(text.size(), size_t{512} << 10);  // more than one 256 KiB block
+}
+
 TEST(BackupResultsTest, VelerosShape) {
   BackupResults r;
   EXPECT_EQ(r.ToJson(), nlohmann::json::parse(R"({"errors":{},"warnings":{}})"));
