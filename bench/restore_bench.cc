@@ -188,6 +188,12 @@ Status DeleteNamespaces(kube::Client& client, int64_t namespaces) {
   return OkStatus();
 }
 
+// User plus system CPU time of a rusage.
+double CpuSeconds(const rusage& u) {
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 // The create ceiling: every object created raw, `threads` requests in flight.
 Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int threads) {
   std::atomic<int64_t> next{0};
@@ -268,6 +274,7 @@ Result<Json> RestoreInChild(const std::string& backup, const std::string& restor
   }
   j["peak_rss_kib"] = j["own_peak_rss_kib"];
   j["ru_maxrss_kib"] = usage.ru_maxrss;
+  j["cpu_seconds"] = CpuSeconds(usage);
   j["process_seconds"] = wall;
   return j;
 }
@@ -365,8 +372,13 @@ int Main(int argc, char** argv) {
                static_cast<long long>(namespaces));
   check(DeleteNamespaces(client, namespaces), "cleaning up");
   check(CreateNamespaces(client, namespaces), "creating namespaces");
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
   Result<double> ceiling = Ceiling(client, n, namespaces, ceiling_threads);
   check(ceiling.status(), "ceiling");
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  const double ceiling_cpu = CpuSeconds(after) - CpuSeconds(before);
 
   api::Backup b;
   b.metadata.name = "w";
@@ -388,11 +400,12 @@ int Main(int argc, char** argv) {
                  {"ceiling",
                   {{"seconds", *ceiling},
                    {"objects_per_s", ceiling_rate},
+                   {"cpu_seconds", ceiling_cpu},
                    {"requests_in_flight", ceiling_threads}}}};
-  std::printf("%-26s %10s %10s %12s %8s %12s %7s\n", "run", "objects", "seconds", "objects/s",
-              "ratio", "peak RSS MiB", "passes");
-  std::printf("%-26s %10lld %10.2f %12.0f %8s %12s %7s\n", "create ceiling",
-              static_cast<long long>(n), *ceiling, ceiling_rate, "1.00", "-", "-");
+  std::printf("%-34s %8s %8s %8s %10s %7s %13s %7s\n", "run", "objects", "seconds", "CPU s",
+              "objects/s", "ratio", "peak RSS MiB", "passes");
+  std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7s %13s %7s\n", "create ceiling",
+              static_cast<long long>(n), *ceiling, ceiling_cpu, ceiling_rate, "1.00", "-", "-");
   for (const std::string& mode : modes) {
     check(DeleteNamespaces(client, namespaces), "deleting namespaces");
     Result<Json> run = RestoreInChild("w", std::string("r-") + mode, mode, concurrency, prefix);
@@ -414,9 +427,9 @@ int Main(int argc, char** argv) {
     (*run)["ratio_to_ceiling"] = rate / ceiling_rate;
     (*run)["concurrency"] = concurrency;
     result[std::string("restore_") + mode] = *run;
-    std::printf("%-26s %10lld %10.2f %12.0f %8.2f %12.1f %7d\n",
+    std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13.1f %7d\n",
                 (std::string("restore (") + mode + ")").c_str(), static_cast<long long>(created),
-                seconds, rate, rate / ceiling_rate,
+                seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate,
                 static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0,
                 (*run)["passes"].get<int>());
   }
