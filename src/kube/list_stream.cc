@@ -419,6 +419,11 @@ struct ObjectMetaParser::Impl {
     buffer.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
     return parser.iterate(buffer.data(), json.size(), buffer.size()).get(doc);
   }
+
+  // Load, then takes the document as an object. `what` names the document in errors ("" for an
+  // object).
+  Status LoadObject(std::string_view json, std::string_view what, simdjson::ondemand::document& doc,
+                    simdjson::ondemand::object& obj);
 };
 
 ObjectMetaParser::ObjectMetaParser() : impl_(std::make_unique<Impl>()) {}
@@ -430,6 +435,23 @@ Status JsonError(simdjson::error_code e, std::string_view where) {
   return InvalidArgumentError("malformed object JSON (" + std::string(where) +
                               "): " + simdjson::error_message(e));
 }
+
+}  // namespace
+
+Status ObjectMetaParser::Impl::LoadObject(std::string_view json, std::string_view what,
+                                          simdjson::ondemand::document& doc,
+                                          simdjson::ondemand::object& obj) {
+  if (auto e = Load(json, doc); e != simdjson::SUCCESS) {
+    return JsonError(e, what.empty() ? "document" : what);
+  }
+  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS) {
+    return JsonError(
+        e, what.empty() ? std::string("not an object") : std::string(what) + " is not an object");
+  }
+  return OkStatus();
+}
+
+namespace {
 
 simdjson::error_code ReadString(simdjson::ondemand::value value, std::string& out) {
   std::string_view s;
@@ -499,13 +521,8 @@ Status ReadMetadata(simdjson::ondemand::object metadata, ObjectMeta& out) {
 
 Result<ObjectMeta> ObjectMetaParser::Parse(std::string_view json) {
   simdjson::ondemand::document doc;
-  if (auto e = impl_->Load(json, doc); e != simdjson::SUCCESS) {
-    return JsonError(e, "document");
-  }
   simdjson::ondemand::object obj;
-  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS) {
-    return JsonError(e, "not an object");
-  }
+  RETURN_IF_ERROR(impl_->LoadObject(json, "", doc, obj));
   ObjectMeta out;
   for (auto field : obj) {
     std::string_view key;
@@ -537,13 +554,8 @@ Result<ObjectMeta> ObjectMetaParser::Parse(std::string_view json) {
 Result<std::string> ObjectMetaParser::RawMetadataField(std::string_view json,
                                                        std::string_view field) {
   simdjson::ondemand::document doc;
-  if (auto e = impl_->Load(json, doc); e != simdjson::SUCCESS) {
-    return JsonError(e, "document");
-  }
   simdjson::ondemand::object obj;
-  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS) {
-    return JsonError(e, "not an object");
-  }
+  RETURN_IF_ERROR(impl_->LoadObject(json, "", doc, obj));
   simdjson::ondemand::object metadata;
   if (auto e = obj["metadata"].get_object().get(metadata); e != simdjson::SUCCESS) {
     if (e == simdjson::NO_SUCH_FIELD) {
@@ -586,13 +598,8 @@ Result<std::string> ObjectMetaParser::RawMetadataField(std::string_view json,
 Result<std::pair<std::string, std::string>> ObjectMetaParser::ParseWatchEvent(
     std::string_view json) {
   simdjson::ondemand::document doc;
-  if (auto e = impl_->Load(json, doc); e != simdjson::SUCCESS) {
-    return JsonError(e, "watch event");
-  }
   simdjson::ondemand::object obj;
-  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS) {
-    return JsonError(e, "watch event is not an object");
-  }
+  RETURN_IF_ERROR(impl_->LoadObject(json, "watch event", doc, obj));
   std::pair<std::string, std::string> out;
   bool have_object = false;
   for (auto field : obj) {

@@ -596,24 +596,23 @@ data: {a: "1"}
   EXPECT_NE(conflict.exit_code, 0);
   EXPECT_THAT(conflict.err, ::testing::HasSubstr("kubectl-client-side-apply"));
 
+  // The backup again, into another namespace, with other options.
+  const auto restore_into = [&](const std::string& ns, bool restore_fields, bool exact) {
+    RestoreOptions options;
+    options.restore_managed_fields = restore_fields;
+    options.exact_managed_fields = exact;
+    api::Restore r = MakeRestore("mf", "mf-restore-" + ns);
+    r.spec.namespace_mapping = {{"mf-a", ns}};
+    RestoreOutcome o = Restore(r, options);
+    EXPECT_EQ(o.restore.status.phase, "Completed") << o.results.dump(2);
+  };
   // exact: Velero's patch after every create, the backed-up entries to the letter.
-  RestoreOptions exact;
-  exact.exact_managed_fields = true;
-  api::Restore to_b = MakeRestore("mf", "mf-restore-exact");
-  to_b.spec.namespace_mapping = {{"mf-a", "mf-b"}};
-  out = Restore(to_b, exact);
-  ASSERT_EQ(out.restore.status.phase, "Completed") << out.results.dump(2);
+  restore_into("mf-b", true, true);
   for (const char* name : {"single", "multi", "applied"}) {
     EXPECT_EQ(live_fields("mf-b", name), original_fields(name)) << name;
   }
-
   // Off: the restore's own manager owns everything.
-  RestoreOptions off;
-  off.restore_managed_fields = false;
-  api::Restore to_c = MakeRestore("mf", "mf-restore-off");
-  to_c.spec.namespace_mapping = {{"mf-a", "mf-c"}};
-  out = Restore(to_c, off);
-  ASSERT_EQ(out.restore.status.phase, "Completed") << out.results.dump(2);
+  restore_into("mf-c", false, false);
   Json owned = live_fields("mf-c", "single");
   ASSERT_EQ(owned.size(), 1u) << owned.dump();
   EXPECT_NE(owned[0]["manager"], "kubectl-client-side-apply");
