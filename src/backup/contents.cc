@@ -40,6 +40,13 @@ void ResourceList::Add(const ItemRef& ref) {
   ++count_;
 }
 
+void ResourceList::AddEntry(const std::string& key, std::string_view entry) {
+  std::string& entries = by_type_[key];
+  entries += entry;
+  entries += '\0';
+  ++count_;
+}
+
 namespace {
 
 void AppendJsonString(std::string& out, std::string_view s) {

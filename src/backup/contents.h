@@ -45,6 +45,8 @@ std::string WithTypeMeta(std::string_view item_json, std::string_view api_versio
 class ResourceList {
  public:
   void Add(const ItemRef& ref);
+  // An entry as it is, under `key` (the restore's "ns/name(created)").
+  void AddEntry(const std::string& key, std::string_view entry);
   // {"apps/v1/Deployment": ["shop/api", ...], "v1/Namespace": ["shop"], ...}, lists sorted.
   nlohmann::json ToJson() const;
   // The same document, compact, written directly without building a tree: a backup of a

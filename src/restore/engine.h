@@ -62,6 +62,7 @@
 
 #include "api/restore.h"
 #include "archive/tar.h"
+#include "backup/contents.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "kube/client.h"
@@ -130,8 +131,9 @@ struct RestoreOutcome {
   api::Restore restore;
   // {"warnings": Result, "errors": Result} (restore-<name>-results.gz).
   nlohmann::json results;
-  // "<apiVersion>/<Kind>" -> sorted ["ns/name(created)", ...] (restore-<name>-resource-list).
-  nlohmann::json resource_list;
+  // "<apiVersion>/<Kind>" -> sorted ["ns/name(created)", ...] (restore-<name>-resource-list),
+  // kept compact (ToJson() for the tree).
+  backup::ResourceList resource_list;
   // Per action: created, updated, skipped, failed.
   int64_t created = 0;
   int64_t updated = 0;

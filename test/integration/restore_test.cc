@@ -508,7 +508,7 @@ TEST_F(RestoreIntegrationTest, RoundTripRestoresEveryObjectFaithfully) {
     ++compared;
   }
   EXPECT_GT(compared, 30);
-  EXPECT_EQ(out.skipped, skipped + 0) << out.resource_list.dump(2);
+  EXPECT_EQ(out.skipped, skipped + 0) << out.resource_list.ToJsonText();
   // The explicitly chosen node port is kept; the PVC binds to its PV again.
   Result<Json> np = Live("services", "rt-a", "web-nodeport", "v1");
   ASSERT_TRUE(np.ok());

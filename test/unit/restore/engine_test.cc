@@ -283,9 +283,9 @@ TEST_F(RestoreEngineTest, RestoresEverythingInVeleroOrderWithLabelsAndResults) {
   ASSERT_EQ(objects.count("restores/r1/restore-r1-results.gz"), 1u);
   ASSERT_EQ(objects.count("restores/r1/restore-r1-logs.gz"), 1u);
   ASSERT_EQ(objects.count("restores/r1/restore-r1-resource-list.json.gz"), 1u);
-  EXPECT_THAT(out.resource_list["v1/ConfigMap"], Contains("shop/cm-3(created)"));
-  EXPECT_THAT(out.resource_list["v1/Namespace"], Contains("empty(created)"));
-  EXPECT_THAT(out.resource_list["apps/v1/Deployment"], ElementsAre("shop/web(created)"));
+  EXPECT_THAT(out.resource_list.ToJson()["v1/ConfigMap"], Contains("shop/cm-3(created)"));
+  EXPECT_THAT(out.resource_list.ToJson()["v1/Namespace"], Contains("empty(created)"));
+  EXPECT_THAT(out.resource_list.ToJson()["apps/v1/Deployment"], ElementsAre("shop/web(created)"));
   EXPECT_EQ(out.created, 31);
   EXPECT_EQ(out.passes, 1);  // everything fit in the look-ahead buffer
   EXPECT_THAT(observer.lines, Contains(HasSubstr("restore finished")));
@@ -308,7 +308,7 @@ TEST_F(RestoreEngineTest, ASmallLookAheadTakesMorePassesWithTheSameResult) {
   RestoreOutcome small = engine.Run(MakeRestore("b1"));
   EXPECT_EQ(small.restore.status.phase, "Completed") << small.restore.status.failure_reason;
   EXPECT_GT(small.passes, big.passes);
-  EXPECT_EQ(small.resource_list, big.resource_list);
+  EXPECT_EQ(small.resource_list.ToJsonText(), big.resource_list.ToJsonText());
   std::vector<std::string> all_small;
   for (const char* r : {"configmaps", "secrets", "services", "serviceaccounts", "namespaces"}) {
     for (const std::string& n : fresh.Names("", r)) {
@@ -410,7 +410,7 @@ TEST_F(RestoreEngineTest, ExistingObjectsAreComparedNeverSilentlyOverwritten) {
   EXPECT_THAT(out.results["warnings"]["namespaces"]["ns1"],
               ElementsAre("could not restore, ConfigMap \"differs\" already exists. Warning: the "
                           "in-cluster version is different than the backed-up version"));
-  EXPECT_THAT(out.resource_list["v1/ConfigMap"],
+  EXPECT_THAT(out.resource_list.ToJson()["v1/ConfigMap"],
               ElementsAre("ns1/differs(skipped)", "ns1/same(skipped)"));
   // The service account is merged whatever the policy.
   Json sa = server_.Object("", "serviceaccounts", "ns1", "sa");
@@ -426,7 +426,7 @@ TEST_F(RestoreEngineTest, ExistingObjectsAreComparedNeverSilentlyOverwritten) {
   Json updated = server_.Object("", "configmaps", "ns1", "differs");
   EXPECT_EQ(updated["data"]["k"], "v-differs");
   EXPECT_EQ(updated["metadata"]["labels"]["velero.io/restore-name"], "r2");
-  EXPECT_THAT(out2.resource_list["v1/ConfigMap"], Contains("ns1/differs(updated)"));
+  EXPECT_THAT(out2.resource_list.ToJson()["v1/ConfigMap"], Contains("ns1/differs(updated)"));
 
   // With no policy, Velero's other wording.
   Json again = ConfigMap("ns1", "differs").object;
@@ -568,7 +568,7 @@ TEST_F(RestoreEngineTest, CreatesInParallelUpToTheConcurrencyAndResultsAreDeterm
   RestoreOutcome b = engine.Run(MakeRestore("b1"));
   EXPECT_EQ(fresh.MaxConcurrentCreates(), 1);
   EXPECT_EQ(a.results, b.results);
-  EXPECT_EQ(a.resource_list, b.resource_list);
+  EXPECT_EQ(a.resource_list.ToJsonText(), b.resource_list.ToJsonText());
 }
 
 TEST_F(RestoreEngineTest, StatusManagedFieldsPodsJobsAndVolumes) {
@@ -620,7 +620,7 @@ TEST_F(RestoreEngineTest, StatusManagedFieldsPodsJobsAndVolumes) {
       server_.Object("", "persistentvolumeclaims", "ns1", "c1")["spec"].contains("volumeName"));
   EXPECT_EQ(server_.Object("", "persistentvolumeclaims", "ns1", "c2")["spec"]["volumeName"],
             "pv-keep");
-  EXPECT_THAT(out.resource_list["v1/Pod"],
+  EXPECT_THAT(out.resource_list.ToJson()["v1/Pod"],
               ElementsAre("ns1/done(skipped)", "ns1/running(created)"));
 }
 
