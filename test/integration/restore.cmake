@@ -6,7 +6,8 @@ target_link_libraries(restore_integration_test PRIVATE arca::restore arca::backu
                                                        arca::objstore GTest::gmock GTest::gtest_main)
 arca_copts(restore_integration_test)
 foreach(case RoundTripRestoresEveryObjectFaithfully NamespaceMappingWhileTheSourceStillExists
-             FiltersAndExistingResourcePolicies HostileTarballIsRefusedAndNothingIsRestored)
+             FiltersAndExistingResourcePolicies HostileTarballIsRefusedAndNothingIsRestored
+             ManagedFieldsKeepTheirOwners)
   arca_integration_test(
     NAME restore.${case}
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/with-testenv.sh $<TARGET_FILE:restore_integration_test>
