@@ -174,6 +174,26 @@ Result<nlohmann::json> VeleroClient::WaitFor(
   }
 }
 
+Result<Fetched> ConnectAndFetch(const ClusterFlags& cluster, std::string_view singular,
+                                const std::string& resource, const std::vector<std::string>& names,
+                                const std::string& selector) {
+  if (!names.empty() && !selector.empty()) {
+    return InvalidArgumentError("give " + std::string(singular) +
+                                " names or -l/--selector, not both");
+  }
+  ASSIGN_OR_RETURN(VeleroClient client, VeleroClient::Connect(cluster, RealClock()));
+  std::vector<nlohmann::json> items;
+  if (names.empty()) {
+    ASSIGN_OR_RETURN(items, client.List(resource, selector));
+  } else {
+    for (const std::string& name : names) {
+      ASSIGN_OR_RETURN(nlohmann::json obj, client.Get(resource, name));
+      items.push_back(std::move(obj));
+    }
+  }
+  return Fetched{std::move(client), std::move(items)};
+}
+
 Status Selection::Validate(std::string_view singular) const {
   const int given = (names.empty() ? 0 : 1) + (all ? 1 : 0) + (selector.empty() ? 0 : 1);
   if (given != 1) {

@@ -81,6 +81,17 @@ class VeleroClient {
 
 // What the commands that act on several objects share (get, delete, pause, ...).
 
+// For get/describe/logs: NAMES (each must exist) or -l/--selector (every object when both are
+// empty), not both; connects and fetches them. The client comes back for later requests and for
+// messages that name the namespace.
+struct Fetched {
+  VeleroClient client;
+  std::vector<nlohmann::json> items;
+};
+Result<Fetched> ConnectAndFetch(const ClusterFlags& cluster, std::string_view singular,
+                                const std::string& resource, const std::vector<std::string>& names,
+                                const std::string& selector);
+
 // What `pause`, `unpause` and `delete` act on: NAMES, --all or -l/--selector, exactly one.
 struct Selection {
   std::vector<std::string> names;

@@ -455,21 +455,6 @@ void RunCreate(CommandContext& ctx, const CreateFlags& f) {
   RunCreateOnServer(ctx, f, std::move(*built), output);
 }
 
-// The Restores named, or all those matching `selector` (every one when it is empty).
-Result<std::vector<nlohmann::json>> SelectRestores(VeleroClient& client,
-                                                   const std::vector<std::string>& names,
-                                                   const std::string& selector) {
-  if (names.empty()) {
-    return client.List("restores", selector);
-  }
-  std::vector<nlohmann::json> out;
-  for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(nlohmann::json r, client.Get("restores", name));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 struct GetFlags {
   ClusterFlags cluster;
   std::vector<std::string> names;
@@ -483,24 +468,15 @@ void RunGet(CommandContext& ctx, const GetFlags& f) {
     ctx.Fail(format.status());
     return;
   }
-  if (!f.names.empty() && !f.selector.empty()) {
-    ctx.Fail(InvalidArgumentError("give restore names or -l/--selector, not both"));
-    return;
-  }
-  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
-  if (!client.ok()) {
-    ctx.Fail(client.status());
-    return;
-  }
-  Result<std::vector<nlohmann::json>> restores = SelectRestores(*client, f.names, f.selector);
-  if (!restores.ok()) {
-    ctx.Fail(restores.status());
+  Result<Fetched> fetched = ConnectAndFetch(f.cluster, "restore", "restores", f.names, f.selector);
+  if (!fetched.ok()) {
+    ctx.Fail(fetched.status());
     return;
   }
   if (*format == OutputFormat::kTable) {
-    PrintRestoreTable(ctx.out, *restores);
+    PrintRestoreTable(ctx.out, fetched->items);
   } else {
-    PrintObjects(ctx.out, *format, *restores, f.names.size() == 1);
+    PrintObjects(ctx.out, *format, fetched->items, f.names.size() == 1);
   }
 }
 
@@ -787,34 +763,25 @@ void DescribeOne(std::ostream& out, std::ostream& err, VeleroClient& client,
 }
 
 void RunDescribe(CommandContext& ctx, const DescribeFlags& f) {
-  if (!f.names.empty() && !f.selector.empty()) {
-    ctx.Fail(InvalidArgumentError("give restore names or -l/--selector, not both"));
-    return;
-  }
   Result<DownloadOptions> download = f.download.Options();
   if (!download.ok()) {
     ctx.Fail(download.status());
     return;
   }
-  Result<VeleroClient> client = VeleroClient::Connect(f.cluster, RealClock());
-  if (!client.ok()) {
-    ctx.Fail(client.status());
-    return;
-  }
-  Result<std::vector<nlohmann::json>> restores = SelectRestores(*client, f.names, f.selector);
-  if (!restores.ok()) {
-    ctx.Fail(restores.status());
+  Result<Fetched> fetched = ConnectAndFetch(f.cluster, "restore", "restores", f.names, f.selector);
+  if (!fetched.ok()) {
+    ctx.Fail(fetched.status());
     return;
   }
   bool server_silent = false;
   download->server_silent = &server_silent;
   bool first = true;
-  for (const nlohmann::json& r : *restores) {
+  for (const nlohmann::json& r : fetched->items) {
     if (!first) {
       ctx.out << "\n\n";
     }
     first = false;
-    DescribeOne(ctx.out, ctx.err, *client, r, f.details, *download);
+    DescribeOne(ctx.out, ctx.err, fetched->client, r, f.details, *download);
   }
 }
 

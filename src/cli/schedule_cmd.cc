@@ -236,21 +236,6 @@ void RunCreate(CommandContext& ctx, const ClusterFlags& cluster, ScheduleCreateF
   ctx.out << "Schedule \"" << f.name << "\" created successfully.\n";
 }
 
-// The schedules `get`/`describe` show: the named ones (each must exist), else all matching -l.
-Result<std::vector<nlohmann::json>> Fetch(VeleroClient& client,
-                                          const std::vector<std::string>& names,
-                                          const std::string& selector) {
-  if (names.empty()) {
-    return client.List(kSchedules, selector);
-  }
-  std::vector<nlohmann::json> out;
-  for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(nlohmann::json obj, client.Get(kSchedules, name));
-    out.push_back(std::move(obj));
-  }
-  return out;
-}
-
 void RunGet(CommandContext& ctx, const ClusterFlags& cluster, const std::vector<std::string>& names,
             const std::string& selector, const std::string& output) {
   Result<OutputFormat> format = ParseOutputFormat(output);
@@ -258,48 +243,30 @@ void RunGet(CommandContext& ctx, const ClusterFlags& cluster, const std::vector<
     ctx.Fail(format.status());
     return;
   }
-  if (!names.empty() && !selector.empty()) {
-    ctx.Fail(InvalidArgumentError("give schedule names or -l/--selector, not both"));
-    return;
-  }
-  Result<VeleroClient> client = VeleroClient::Connect(cluster, RealClock());
-  if (!client.ok()) {
-    ctx.Fail(client.status());
-    return;
-  }
-  Result<std::vector<nlohmann::json>> items = Fetch(*client, names, selector);
-  if (!items.ok()) {
-    ctx.Fail(items.status());
+  Result<Fetched> fetched = ConnectAndFetch(cluster, "schedule", kSchedules, names, selector);
+  if (!fetched.ok()) {
+    ctx.Fail(fetched.status());
     return;
   }
   if (*format == OutputFormat::kTable) {
-    PrintScheduleTable(ctx.out, *items, RealClock().Now());
+    PrintScheduleTable(ctx.out, fetched->items, RealClock().Now());
   } else {
-    PrintObjects(ctx.out, *format, *items, names.size() == 1);
+    PrintObjects(ctx.out, *format, fetched->items, names.size() == 1);
   }
 }
 
 void RunDescribe(CommandContext& ctx, const ClusterFlags& cluster,
                  const std::vector<std::string>& names, const std::string& selector) {
-  if (!names.empty() && !selector.empty()) {
-    ctx.Fail(InvalidArgumentError("give schedule names or -l/--selector, not both"));
+  Result<Fetched> fetched = ConnectAndFetch(cluster, "schedule", kSchedules, names, selector);
+  if (!fetched.ok()) {
+    ctx.Fail(fetched.status());
     return;
   }
-  Result<VeleroClient> client = VeleroClient::Connect(cluster, RealClock());
-  if (!client.ok()) {
-    ctx.Fail(client.status());
-    return;
-  }
-  Result<std::vector<nlohmann::json>> items = Fetch(*client, names, selector);
-  if (!items.ok()) {
-    ctx.Fail(items.status());
-    return;
-  }
-  for (size_t i = 0; i < items->size(); ++i) {
+  for (size_t i = 0; i < fetched->items.size(); ++i) {
     if (i > 0) {
       ctx.out << "\n\n";
     }
-    DescribeSchedule(ctx.out, (*items)[i], RealClock().Now());
+    DescribeSchedule(ctx.out, fetched->items[i], RealClock().Now());
   }
 }
 
