@@ -282,7 +282,7 @@ const char* ActionName(Action a) {
 }
 
 struct Message {
-  uint64_t order = 0;  // group rank << 40 | ordinal, for a deterministic order
+  uint64_t order = 0;  // type rank << 40 | ordinal, for a deterministic order
   bool error = false;
   bool cluster = false;
   std::string ns;  // target namespace; empty with !cluster: Velero-level
@@ -314,9 +314,9 @@ class RestoreRun {
   Status IndexPass(const TarballSource& source);
   Status Select();
   Status RestorePasses(const TarballSource& source);
-  Status StartGroup(size_t rank);
-  Status FinishGroup(size_t rank);
-  void DispatchNamespaces(size_t rank);
+  Status StartGroup(size_t group);
+  Status FinishGroup(size_t group);
+  void DispatchNamespaces(uint32_t gr);
   void RestoreItem(Task& task);
   Action CreateItem(Task& task, const std::string& target_ns, const kube::ApiResource& type,
                     Json& obj, const Json& saved_status, const Json& backed_up_managed_fields);
@@ -383,9 +383,12 @@ class RestoreRun {
   std::string format_version_;
 
   // The order and the groups.
-  std::vector<uint32_t> order_;     // rank -> gr id
-  std::vector<size_t> rank_of_;     // gr id -> rank
-  std::vector<int64_t> remaining_;  // rank -> selected items not dispatched yet
+  std::vector<uint32_t> order_;                // rank -> gr id
+  std::vector<size_t> rank_of_;                // gr id -> rank
+  std::vector<std::vector<uint32_t>> groups_;  // group -> its gr ids, in order
+  std::vector<size_t> group_of_;               // gr id -> group
+  std::vector<int64_t> remaining_;             // group -> selected items not dispatched yet
+  std::vector<int64_t> selected_of_type_;      // gr id -> selected items
   std::vector<std::optional<kube::ApiResource>> types_;  // gr id -> type, once resolved
   int64_t total_items_ = 0;
 
@@ -550,25 +553,36 @@ Status RestoreRun::Select() {
 
   // The order of the types present.
   order_ = {};
+  groups_ = {};
   std::vector<std::string> present = grs_;
-  std::vector<std::string> ordered =
-      RestoreOrder(present, options_.priorities, [this](const std::string& n) {
+  std::vector<std::vector<std::string>> ordered =
+      RestoreGroups(present, options_.priorities, [this](const std::string& n) {
         Result<kube::ApiResource> r = discovery_.Resolve(n);
         return r.ok() ? GrString(r->gvr) : n;
       });
   rank_of_.assign(grs_.size(), 0);
-  for (const std::string& gr : ordered) {
-    auto it = gr_ids_.find(gr);
-    if (it == gr_ids_.end()) {
-      continue;
+  group_of_.assign(grs_.size(), 0);
+  for (const std::vector<std::string>& group : ordered) {
+    std::vector<uint32_t> ids;
+    for (const std::string& gr : group) {
+      auto it = gr_ids_.find(gr);
+      if (it == gr_ids_.end()) {
+        continue;
+      }
+      rank_of_[it->second] = order_.size();
+      group_of_[it->second] = groups_.size();
+      order_.push_back(it->second);
+      ids.push_back(it->second);
     }
-    rank_of_[it->second] = order_.size();
-    order_.push_back(it->second);
+    if (!ids.empty()) {
+      groups_.push_back(std::move(ids));
+    }
   }
   if (order_.size() != grs_.size()) {
     return InternalError("the restore order lost types of the backup");
   }
-  remaining_.assign(order_.size(), 0);
+  remaining_.assign(groups_.size(), 0);
+  selected_of_type_.assign(grs_.size(), 0);
   types_.assign(grs_.size(), std::nullopt);
 
   // Per-type decisions, then per item.
@@ -593,7 +607,8 @@ Status RestoreRun::Select() {
     }
     if (selected) {
       state_[i] = ItemState::kPending;
-      ++remaining_[rank_of_[it.gr]];
+      ++remaining_[group_of_[it.gr]];
+      ++selected_of_type_[it.gr];
       ++total_items_;
     }
   }
@@ -610,7 +625,8 @@ Status RestoreRun::Select() {
     for (const auto& [ordinal, name] : pv_names_) {
       if (state_[ordinal] == ItemState::kNotSelected && wanted.count(name) != 0) {
         state_[ordinal] = ItemState::kPending;
-        ++remaining_[rank_of_[items_[ordinal].gr]];
+        ++remaining_[group_of_[items_[ordinal].gr]];
+        ++selected_of_type_[items_[ordinal].gr];
         ++total_items_;
         log_.Info("restoring persistent volume " + Quote(name) + " with its claim");
       }
@@ -626,43 +642,50 @@ Status RestoreRun::Select() {
   return OkStatus();
 }
 
-Status RestoreRun::StartGroup(size_t rank) {
-  const std::string& gr = grs_[order_[rank]];
-  if (remaining_[rank] == 0) {
+Status RestoreRun::StartGroup(size_t group) {
+  if (remaining_[group] == 0) {
     return OkStatus();
   }
-  Result<kube::ApiResource> type = discovery_.Resolve(gr);
-  if (type.ok() && GrString(type->gvr) == gr) {
-    types_[order_[rank]] = *type;
-  } else {
-    log_.Warn("the cluster does not serve " + gr + "; its items will fail");
-  }
-  log_.Info("restoring resource " + Quote(gr) + " (" + std::to_string(remaining_[rank]) +
-            " items)");
-  if (gr == kNamespacesGr) {
-    DispatchNamespaces(rank);
+  for (uint32_t id : groups_[group]) {
+    if (selected_of_type_[id] == 0) {
+      continue;
+    }
+    const std::string& gr = grs_[id];
+    Result<kube::ApiResource> type = discovery_.Resolve(gr);
+    if (type.ok() && GrString(type->gvr) == gr) {
+      types_[id] = *type;
+    } else {
+      log_.Warn("the cluster does not serve " + gr + "; its items will fail");
+    }
+    log_.Info("restoring resource " + Quote(gr) + " (" + std::to_string(selected_of_type_[id]) +
+              " items)");
+    if (gr == kNamespacesGr) {
+      DispatchNamespaces(id);
+    }
   }
   return OkStatus();
 }
 
-Status RestoreRun::FinishGroup(size_t rank) {
+Status RestoreRun::FinishGroup(size_t group) {
   pool_->WaitIdle();
-  if (grs_[order_[rank]] == kCrdGr) {
-    RETURN_IF_ERROR(WaitForCrds());
+  for (uint32_t id : groups_[group]) {
+    if (grs_[id] == kCrdGr) {
+      RETURN_IF_ERROR(WaitForCrds());
+    }
   }
   return OkStatus();
 }
 
 // Namespace objects are kept from the index pass, so their group never waits for the stream.
-void RestoreRun::DispatchNamespaces(size_t rank) {
-  const uint32_t gr = order_[rank];
+void RestoreRun::DispatchNamespaces(uint32_t gr) {
+  const size_t group = group_of_[gr];
   for (size_t i = 0; i < items_.size(); ++i) {
     if (items_[i].gr != gr || state_[i] != ItemState::kPending || items_[i].ns == 0) {
       continue;
     }
     const std::string& name = namespaces_[items_[i].ns];
     state_[i] = ItemState::kDispatched;
-    --remaining_[rank];
+    --remaining_[group];
     pool_->Submit(Task{.ordinal = i, .gr = gr, .ns = "", .name = name, .json = ""});
   }
 }
@@ -676,10 +699,10 @@ Status RestoreRun::RestorePasses(const TarballSource& source) {
   std::map<size_t, std::vector<Task>> buffer;
   size_t buffered_bytes = 0;
   auto advance = [&]() -> Status {
-    while (cur < order_.size() && remaining_[cur] == 0) {
+    while (cur < groups_.size() && remaining_[cur] == 0) {
       RETURN_IF_ERROR(FinishGroup(cur));
       ++cur;
-      if (cur == order_.size()) {
+      if (cur == groups_.size()) {
         break;
       }
       RETURN_IF_ERROR(StartGroup(cur));
@@ -695,14 +718,14 @@ Status RestoreRun::RestorePasses(const TarballSource& source) {
     }
     return OkStatus();
   };
-  if (!order_.empty()) {
+  if (!groups_.empty()) {
     RETURN_IF_ERROR(StartGroup(0));
     RETURN_IF_ERROR(advance());
   }
-  while (cur < order_.size()) {
+  while (cur < groups_.size()) {
     ++outcome_.passes;
     log_.Info("restore pass " + std::to_string(outcome_.passes) + " over the tarball, from " +
-              Quote(grs_[order_[cur]]));
+              Quote(grs_[groups_[cur].front()]));
     uint64_t ordinal = 0;
     bool all_done = false;
     BackupContentsReader reader(
@@ -717,8 +740,8 @@ Status RestoreRun::RestorePasses(const TarballSource& source) {
               (item.path.group_resource == kNamespacesGr && item.path.ns.empty())) {
             return OkStatus();  // done, not selected, or a Namespace (kept from the index pass)
           }
-          const size_t rank = rank_of_[items_[i].gr];
-          if (rank < cur) {
+          const size_t group = group_of_[items_[i].gr];
+          if (group < cur) {
             return InternalError("an item of a finished type is still pending");
           }
           Task task{.ordinal = i,
@@ -726,12 +749,12 @@ Status RestoreRun::RestorePasses(const TarballSource& source) {
                     .ns = item.path.ns,
                     .name = item.path.name,
                     .json = std::string(item.json)};
-          if (rank == cur) {
+          if (group == cur) {
             state_[i] = ItemState::kDispatched;
             --remaining_[cur];
             pool_->Submit(std::move(task));
             RETURN_IF_ERROR(advance());
-            if (cur == order_.size()) {
+            if (cur == groups_.size()) {
               all_done = true;
               return CancelledError("every item was dispatched");
             }
@@ -739,7 +762,7 @@ Status RestoreRun::RestorePasses(const TarballSource& source) {
           }
           if (buffered_bytes + task.json.size() <= options_.lookahead_bytes) {
             buffered_bytes += task.json.size();
-            buffer[rank].push_back(std::move(task));
+            buffer[group].push_back(std::move(task));
           }
           return OkStatus();
         },

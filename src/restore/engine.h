@@ -12,16 +12,17 @@
 //      its type, namespace and whether its labels match the selectors (a few bytes an item), plus
 //      the backed-up Namespace objects. A hostile or corrupt tarball fails the restore here, with
 //      nothing restored.
-//   2. Restore passes. Types are restored in Velero's order (restore/priorities.h), one type
-//      group after another: a group starts only once every object of the groups before it was
-//      created (and CRDs are Established). Items of the current group are created as they stream
-//      by; items of later groups that come first in the tarball are held in a look-ahead buffer
-//      of bounded size (RestoreOptions::lookahead_bytes) and created when their turn comes; items
-//      that do not fit are left for another pass, which starts at the first group not finished.
-//      A tarball written in restore order takes one pass; Arca's and Velero's own orders take
-//      two or three, each a sequential download and gunzip, which costs far less than the
-//      creates. Memory is the look-ahead buffer plus the in-flight objects, whatever the size of
-//      the backup.
+//   2. Restore passes. Types are restored in Velero's order (restore/priorities.h), one group
+//      after another: a group starts only once every object of the groups before it was created
+//      (and CRDs are Established). Each type of Velero's priority lists is a group of its own;
+//      the other types, which share one priority in Velero, are one group. Items of the current
+//      group are created as they stream by; items of later groups that come first in the tarball
+//      are held in a look-ahead buffer of bounded size (RestoreOptions::lookahead_bytes) and
+//      created when their turn comes; items that do not fit are left for another pass, which starts
+//      at the first group not finished. A tarball written in restore order takes one pass; Arca's
+//      and Velero's own orders take two or three, each a sequential download and gunzip, which
+//      costs far less than the creates. Memory is the look-ahead buffer plus the in-flight objects,
+//      whatever the size of the backup.
 //   Every pass must see the same object (same ETag, same item count), else the restore fails.
 //
 // Parallelism. Within a group, objects are created by `concurrency` worker threads through the

@@ -71,9 +71,9 @@ Result<Priorities> ParsePriorities(std::string_view flag) {
   return out;
 }
 
-std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_group_resources,
-                                      const Priorities& priorities,
-                                      const ResourceResolver& resolve) {
+std::vector<std::vector<std::string>> RestoreGroups(
+    const std::vector<std::string>& backup_group_resources, const Priorities& priorities,
+    const ResourceResolver& resolve) {
   const std::set<std::string> present(backup_group_resources.begin(), backup_group_resources.end());
   auto resolve_name = [&](const std::string& name) {
     if (resolve) {
@@ -94,29 +94,52 @@ std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_gro
     return matches == 1 ? match : name;
   };
   std::set<std::string> done;
-  std::vector<std::string> order;
-  auto take = [&](const std::string& priority_name) {
+  std::vector<std::vector<std::string>> groups;
+  // Adds the type to `group`, or to a group of its own when `group` is null.
+  auto take = [&](const std::string& priority_name, std::vector<std::string>* group) {
     std::string gr = resolve_name(priority_name);
-    if (present.count(gr) != 0 && done.insert(gr).second) {
-      order.push_back(gr);
+    if (present.count(gr) == 0 || !done.insert(gr).second) {
+      return;
+    }
+    if (group != nullptr) {
+      group->push_back(std::move(gr));
+    } else {
+      groups.push_back({std::move(gr)});
     }
   };
   // Pass 1: CRDs, so that their custom resources can be created in pass 2.
-  take("customresourcedefinitions");
+  take("customresourcedefinitions", nullptr);
   for (const std::string& gr : priorities.high) {
-    take(gr);
+    take(gr, nullptr);
   }
   std::set<std::string> low;
   for (const std::string& name : priorities.low) {
     low.insert(resolve_name(name));
   }
+  std::vector<std::string> rest;
   for (const std::string& gr : present) {  // std::set iterates in sorted order
     if (low.count(gr) == 0) {
-      take(gr);
+      take(gr, &rest);
     }
   }
+  if (!rest.empty()) {
+    groups.push_back(std::move(rest));
+  }
   for (const std::string& gr : priorities.low) {
-    take(gr);
+    take(gr, nullptr);
+  }
+  return groups;
+}
+
+std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_group_resources,
+                                      const Priorities& priorities,
+                                      const ResourceResolver& resolve) {
+  std::vector<std::string> order;
+  for (std::vector<std::string>& group :
+       RestoreGroups(backup_group_resources, priorities, resolve)) {
+    for (std::string& gr : group) {
+      order.push_back(std::move(gr));
+    }
   }
   return order;
 }

@@ -2,7 +2,8 @@
 //
 // The order in which a restore creates resource types (../shared/reference/velero-api.md §5.2):
 // CustomResourceDefinitions first in a pass of their own, then the high-priority list, then every
-// other type in the backup alphabetically, then the low-priority list.
+// other type in the backup alphabetically (one group, created concurrently), then the
+// low-priority list.
 #pragma once
 
 #include <functional>
@@ -32,10 +33,19 @@ Result<Priorities> ParsePriorities(std::string_view flag);
 // it cannot be resolved.
 using ResourceResolver = std::function<std::string(const std::string& name)>;
 
-// The restore order of the group-resources present in a backup ("pods", "deployments.apps").
-// Types named in the priorities but absent from the backup do not appear; each type appears once.
-// Without a resolver, a priority name matches the backup's type of that exact name, or else the
-// one type whose resource part is that name when exactly one such type is present.
+// The restore order of the group-resources present in a backup ("pods", "deployments.apps"), as
+// groups: one type is created wholly before any type of a later group starts. CRDs and each type
+// of the high and low lists are a group of their own; the types named in neither list share one
+// priority in Velero (which goes through them alphabetically), and are one group here, in
+// alphabetical order. Types named in the priorities but absent from the backup do not appear;
+// each type appears once. Without a resolver, a priority name matches the backup's type of that
+// exact name, or else the one type whose resource part is that name when exactly one such type
+// is present.
+std::vector<std::vector<std::string>> RestoreGroups(
+    const std::vector<std::string>& backup_group_resources, const Priorities& priorities,
+    const ResourceResolver& resolve = nullptr);
+
+// RestoreGroups, flattened: every type in its restore order.
 std::vector<std::string> RestoreOrder(const std::vector<std::string>& backup_group_resources,
                                       const Priorities& priorities,
                                       const ResourceResolver& resolve = nullptr);

@@ -38,6 +38,38 @@ TEST(RestoreOrderTest, CrdsThenHighThenAlphabeticalThenLow) {
                           "clusters.cluster.x-k8s.io", "apps.kappctrl.k14s.io"));
 }
 
+TEST(RestoreGroupsTest, UnlistedTypesShareOneGroupListedTypesHaveTheirOwn) {
+  std::vector<std::string> in_backup = {"widgets.example.com",
+                                        "configmaps",
+                                        "deployments.apps",
+                                        "namespaces",
+                                        "customresourcedefinitions.apiextensions.k8s.io",
+                                        "clusters.cluster.x-k8s.io",
+                                        "apps.kappctrl.k14s.io",
+                                        "secrets",
+                                        "endpointslices.discovery.k8s.io"};
+  using Group = std::vector<std::string>;
+  EXPECT_THAT(RestoreGroups(in_backup, DefaultPriorities()),
+              ElementsAre(Group{"customresourcedefinitions.apiextensions.k8s.io"},
+                          Group{"namespaces"}, Group{"secrets"}, Group{"configmaps"},
+                          Group{"deployments.apps", "endpointslices.discovery.k8s.io",
+                                "widgets.example.com"},
+                          Group{"clusters.cluster.x-k8s.io"}, Group{"apps.kappctrl.k14s.io"}));
+  // A type named in the high list leaves the shared group for a group of its own.
+  Priorities p = DefaultPriorities();
+  p.high.push_back("deployments.apps");
+  EXPECT_THAT(
+      RestoreGroups(in_backup, p),
+      ElementsAre(Group{"customresourcedefinitions.apiextensions.k8s.io"}, Group{"namespaces"},
+                  Group{"secrets"}, Group{"configmaps"}, Group{"deployments.apps"},
+                  Group{"endpointslices.discovery.k8s.io", "widgets.example.com"},
+                  Group{"clusters.cluster.x-k8s.io"}, Group{"apps.kappctrl.k14s.io"}));
+  // Only listed types: no shared group.
+  EXPECT_THAT(RestoreGroups({"secrets", "namespaces"}, DefaultPriorities()),
+              ElementsAre(Group{"namespaces"}, Group{"secrets"}));
+  EXPECT_THAT(RestoreGroups({}, DefaultPriorities()), ::testing::IsEmpty());
+}
+
 TEST(RestoreOrderTest, ResolverDecidesAmbiguousNames) {
   // "roles" could be rbac's or a custom group's: the resolver (discovery) decides.
   std::vector<std::string> in_backup = {"roles.rbac.authorization.k8s.io", "roles.example.com",
