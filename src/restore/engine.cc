@@ -551,13 +551,16 @@ Status RestoreRun::Select() {
   backup::GlobalResourceFilter filter(resources, s.include_cluster_resources,
                                       ns_sel.filter.IncludesEverything());
 
-  // The order of the types present.
+  // The order of the types present. The priority lists name types the cluster may not serve
+  // (snapshots, Cluster API, ...): they are resolved against the index fetched at the start,
+  // without a fetch again for each one that is missing.
+  ASSIGN_OR_RETURN(std::shared_ptr<const kube::DiscoveryIndex> index, discovery_.Get());
   order_ = {};
   groups_ = {};
   std::vector<std::string> present = grs_;
   std::vector<std::vector<std::string>> ordered =
-      RestoreGroups(present, options_.priorities, [this](const std::string& n) {
-        Result<kube::ApiResource> r = discovery_.Resolve(n);
+      RestoreGroups(present, options_.priorities, [&index](const std::string& n) {
+        Result<kube::ApiResource> r = index->Resolve(n);
         return r.ok() ? GrString(r->gvr) : n;
       });
   rank_of_.assign(grs_.size(), 0);
