@@ -5,7 +5,10 @@
 //      1-4 KiB of data, 4 Deployments (0 replicas), 3 headless Services and 3 ServiceAccounts.
 //   2. Ceiling: the namespaces are made (not timed), then the N objects are created as fast as
 //      Arca's client allows: `--ceiling-threads` requests in flight, no client-side rate limit,
-//      no transformation. objects/s = N / wall time.
+//      no transformation. objects/s = N / wall time. The order (`--ceiling-order`) is by default
+//      "interleaved", the fastest measured: one object of every namespace in turn, types one
+//      after another; "restore" is the restore's order (by type, then namespace after
+//      namespace) and "namespace" all of one namespace's objects after another's.
 //   3. Backup: Arca's backup engine writes the namespaces to MinIO (not timed).
 //   4. For each restore mode, the namespaces are deleted and waited for, then a child process
 //      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS (VmHWM,
@@ -18,9 +21,17 @@
 //                   metadata.managedFields back (--restore-managed-fields=exact);
 //        "no-managed-fields-patch": one create per object and no ownership restored, what the
 //                   ceiling does.
-// Prints a table and, as the last line, one JSON object with the figures.
+//      `--modes none` measures only the ceiling.
+//   5. `--rounds R` repeats 2 and 4 R times (the backup is made once), each ceiling after a
+//      namespace deletion as each restore is, so that both meet the same state of the cluster
+//      (etcd's history, the controllers' caches) and its drift over the run; each restore's
+//      ratio is to the ceiling of its round, and the summary gives each mode's median ratio.
+// Prints a table and, as the last line, one JSON object with the figures: "ceiling" and
+// "restore_<mode>" are those of the round with the median ratio (of the first mode), "rounds"
+// has every round, and "median_ratio" each mode's median.
 //
-// Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] [--modes M1,M2]
+// Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] [--modes M1,M2|none]
+//                      [--rounds R] [--ceiling-order interleaved|restore|namespace]
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
 //        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
 
@@ -29,11 +40,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -195,7 +209,29 @@ double CpuSeconds(const rusage& u) {
 }
 
 // The create ceiling: every object created raw, `threads` requests in flight.
-Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int threads) {
+// The i-th object the ceiling creates (see --ceiling-order), as an index of WorkloadObject.
+int64_t CeilingIndex(int64_t i, const std::string& order, int64_t namespaces) {
+  const int64_t per_namespace = 100;  // WorkloadObject's k = index / namespaces, below 100
+  if (order == "namespace") {
+    return (i % per_namespace) * namespaces + i / per_namespace;
+  }
+  if (order == "restore") {
+    // Types in WorkloadObject's k ranges, each namespace after namespace.
+    static constexpr int64_t kBounds[] = {0, 45, 90, 94, 97, 100};
+    int64_t j = i;
+    for (size_t b = 0; b + 1 < std::size(kBounds); ++b) {
+      const int64_t width = kBounds[b + 1] - kBounds[b];
+      if (j < width * namespaces) {
+        return (kBounds[b] + j % width) * namespaces + j / width;
+      }
+      j -= width * namespaces;
+    }
+  }
+  return i;  // interleaved
+}
+
+Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int threads,
+                       const std::string& order) {
   std::atomic<int64_t> next{0};
   std::atomic<int64_t> failures{0};
   std::string first_error;
@@ -205,7 +241,7 @@ Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int 
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (int64_t i = next++; i < n; i = next++) {
-        auto [ref, body] = WorkloadObject(i, namespaces);
+        auto [ref, body] = WorkloadObject(CeilingIndex(i, order, namespaces), namespaces);
         Result<std::string> r = client.Create(ref, body);
         if (!r.ok()) {
           ++failures;
@@ -313,10 +349,18 @@ int Child(const std::string& backup, const std::string& restore_name, const std:
   return out.restore.status.phase == "Completed" ? 0 : 1;
 }
 
+// The median of `v` (the upper one of an even count).
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
 int Main(int argc, char** argv) {
   int64_t n = 1000;
   int ceiling_threads = 64;
   int concurrency = RestoreOptions{}.concurrency;
+  int rounds = 1;
+  std::string ceiling_order = "interleaved";
   std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -329,10 +373,14 @@ int Main(int argc, char** argv) {
       ceiling_threads = std::atoi(argv[++i]);
     } else if (a == "--concurrency" && i + 1 < argc) {
       concurrency = std::atoi(argv[++i]);
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
+    } else if (a == "--ceiling-order" && i + 1 < argc) {
+      ceiling_order = argv[++i];
     } else if (a == "--modes" && i + 1 < argc) {
       modes.clear();
-      std::string list = argv[++i];
-      for (size_t start = 0; start <= list.size();) {
+      const std::string list = argv[++i];
+      for (size_t start = 0; list != "none" && start <= list.size();) {
         const size_t comma = std::min(list.find(',', start), list.size());
         modes.push_back(list.substr(start, comma - start));
         start = comma + 1;
@@ -340,7 +388,8 @@ int Main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] "
-                   "[--modes default,velero,no-managed-fields-patch]\n");
+                   "[--modes default,velero,no-managed-fields-patch|none] [--rounds R] "
+                   "[--ceiling-order interleaved|restore|namespace]\n");
       return 2;
     }
   }
@@ -349,6 +398,13 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "restore_bench: unknown mode '%s'\n", mode.c_str());
       return 2;
     }
+  }
+  if (rounds < 1 || (ceiling_order != "interleaved" && ceiling_order != "restore" &&
+                     ceiling_order != "namespace")) {
+    std::fprintf(stderr,
+                 "restore_bench: --rounds must be at least 1, --ceiling-order one of "
+                 "interleaved, restore, namespace\n");
+    return 2;
   }
   const int64_t namespaces = std::max<int64_t>(1, n / 100);
   const std::string prefix =
@@ -368,72 +424,117 @@ int Main(int argc, char** argv) {
       std::exit(1);
     }
   };
-  std::fprintf(stderr, "restore_bench: N=%lld in %lld namespaces\n", static_cast<long long>(n),
-               static_cast<long long>(namespaces));
-  check(DeleteNamespaces(client, namespaces), "cleaning up");
-  check(CreateNamespaces(client, namespaces), "creating namespaces");
-  rusage before{};
-  getrusage(RUSAGE_SELF, &before);
-  Result<double> ceiling = Ceiling(client, n, namespaces, ceiling_threads);
-  check(ceiling.status(), "ceiling");
-  rusage after{};
-  getrusage(RUSAGE_SELF, &after);
-  const double ceiling_cpu = CpuSeconds(after) - CpuSeconds(before);
-
-  api::Backup b;
-  b.metadata.name = "w";
-  for (int64_t i = 0; i < namespaces; ++i) {
-    b.spec.included_namespaces.push_back("rbench-" + std::to_string(i));
-  }
-  b.spec.label_selector = Json{{"matchLabels", {{"bench", "restore"}}}};
-  backup::BackupEngine backup_engine(client, **store, RealClock());
-  api::Backup backed_up = backup_engine.Run(b);
-  if (backed_up.status.phase != "Completed") {
-    std::fprintf(stderr, "restore_bench: backup %s: %s\n", backed_up.status.phase.c_str(),
-                 backed_up.status.failure_reason.c_str());
-    return 1;
-  }
-  const double ceiling_rate = static_cast<double>(n) / *ceiling;
-  Json result = {{"benchmark", "restore"},
-                 {"n", n},
-                 {"namespaces", namespaces},
-                 {"ceiling",
-                  {{"seconds", *ceiling},
-                   {"objects_per_s", ceiling_rate},
-                   {"cpu_seconds", ceiling_cpu},
-                   {"requests_in_flight", ceiling_threads}}}};
+  std::fprintf(stderr, "restore_bench: N=%lld in %lld namespaces, %d round(s)\n",
+               static_cast<long long>(n), static_cast<long long>(namespaces), rounds);
   std::printf("%-34s %8s %8s %8s %10s %7s %13s %7s\n", "run", "objects", "seconds", "CPU s",
               "objects/s", "ratio", "peak RSS MiB", "passes");
-  std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7s %13s %7s\n", "create ceiling",
-              static_cast<long long>(n), *ceiling, ceiling_cpu, ceiling_rate, "1.00", "-", "-");
-  for (const std::string& mode : modes) {
-    check(DeleteNamespaces(client, namespaces), "deleting namespaces");
-    Result<Json> run = RestoreInChild("w", std::string("r-") + mode, mode, concurrency, prefix);
-    check(run.status(), mode.c_str());
-    const int64_t created = (*run)["created"].get<int64_t>();
-    // The backup also holds the namespaces and the Endpoints and EndpointSlices that carry
-    // their services' labels; all of them are restored.
-    const int64_t in_backup =
-        backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
-    if (created != in_backup) {
-      std::fprintf(stderr, "restore_bench: %s restored %lld objects, the backup has %lld\n",
-                   mode.c_str(), static_cast<long long>(created),
-                   static_cast<long long>(in_backup));
-      return 1;
+  Json all_rounds = Json::array();
+  std::map<std::string, std::vector<double>> ratios;  // mode -> per round
+  int64_t in_backup = 0;
+  for (int round = 1; round <= rounds; ++round) {
+    const std::string suffix = rounds > 1 ? " #" + std::to_string(round) : "";
+    check(DeleteNamespaces(client, namespaces), "cleaning up");
+    check(CreateNamespaces(client, namespaces), "creating namespaces");
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
+    Result<double> ceiling = Ceiling(client, n, namespaces, ceiling_threads, ceiling_order);
+    check(ceiling.status(), "ceiling");
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
+    const double ceiling_cpu = CpuSeconds(after) - CpuSeconds(before);
+    const double ceiling_rate = static_cast<double>(n) / *ceiling;
+    std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7s %13s %7s\n",
+                ("create ceiling" + suffix).c_str(), static_cast<long long>(n), *ceiling,
+                ceiling_cpu, ceiling_rate, "1.00", "-", "-");
+    std::fflush(stdout);
+    Json this_round = {{"round", round},
+                       {"ceiling",
+                        {{"seconds", *ceiling},
+                         {"objects_per_s", ceiling_rate},
+                         {"cpu_seconds", ceiling_cpu},
+                         {"requests_in_flight", ceiling_threads},
+                         {"order", ceiling_order}}}};
+    if (round == 1 && !modes.empty()) {
+      api::Backup b;
+      b.metadata.name = "w";
+      for (int64_t i = 0; i < namespaces; ++i) {
+        b.spec.included_namespaces.push_back("rbench-" + std::to_string(i));
+      }
+      b.spec.label_selector = Json{{"matchLabels", {{"bench", "restore"}}}};
+      backup::BackupEngine backup_engine(client, **store, RealClock());
+      api::Backup backed_up = backup_engine.Run(b);
+      if (backed_up.status.phase != "Completed") {
+        std::fprintf(stderr, "restore_bench: backup %s: %s\n", backed_up.status.phase.c_str(),
+                     backed_up.status.failure_reason.c_str());
+        return 1;
+      }
+      // The backup also holds the namespaces and the Endpoints and EndpointSlices that carry
+      // their services' labels; all of them are restored.
+      in_backup =
+          backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
     }
-    const double seconds = (*run)["seconds"].get<double>();
-    const double rate = static_cast<double>(created) / seconds;
-    (*run)["objects_per_s"] = rate;
-    (*run)["ratio_to_ceiling"] = rate / ceiling_rate;
-    (*run)["concurrency"] = concurrency;
-    result[std::string("restore_") + mode] = *run;
-    std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13.1f %7d\n",
-                (std::string("restore (") + mode + ")").c_str(), static_cast<long long>(created),
-                seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate,
-                static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0,
-                (*run)["passes"].get<int>());
+    for (const std::string& mode : modes) {
+      check(DeleteNamespaces(client, namespaces), "deleting namespaces");
+      const std::string restore_name =
+          "r-" + mode + (rounds > 1 ? "-" + std::to_string(round) : "");
+      Result<Json> run = RestoreInChild("w", restore_name, mode, concurrency, prefix);
+      check(run.status(), mode.c_str());
+      const int64_t created = (*run)["created"].get<int64_t>();
+      if (created != in_backup) {
+        std::fprintf(stderr, "restore_bench: %s restored %lld objects, the backup has %lld\n",
+                     mode.c_str(), static_cast<long long>(created),
+                     static_cast<long long>(in_backup));
+        return 1;
+      }
+      const double seconds = (*run)["seconds"].get<double>();
+      const double rate = static_cast<double>(created) / seconds;
+      (*run)["objects_per_s"] = rate;
+      (*run)["ratio_to_ceiling"] = rate / ceiling_rate;
+      (*run)["concurrency"] = concurrency;
+      ratios[mode].push_back(rate / ceiling_rate);
+      this_round[std::string("restore_") + mode] = *run;
+      std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13.1f %7d\n",
+                  ("restore (" + mode + ")" + suffix).c_str(), static_cast<long long>(created),
+                  seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate,
+                  static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0,
+                  (*run)["passes"].get<int>());
+      std::fflush(stdout);
+    }
+    all_rounds.push_back(std::move(this_round));
   }
   check(DeleteNamespaces(client, namespaces), "cleaning up");
+
+  // The round whose first mode's ratio is the median stands for the run.
+  size_t median_round = 0;
+  if (!modes.empty()) {
+    const double m = Median(ratios[modes.front()]);
+    for (size_t r = 0; r < ratios[modes.front()].size(); ++r) {
+      if (ratios[modes.front()][r] == m) {
+        median_round = r;
+      }
+    }
+  }
+  Json result = {
+      {"benchmark", "restore"}, {"n", n}, {"namespaces", namespaces}, {"rounds", all_rounds}};
+  for (auto& [key, value] : all_rounds[median_round].items()) {
+    if (key != "round") {
+      result[key] = value;
+    }
+  }
+  if (rounds > 1) {
+    std::printf("median ratio over %d rounds:", rounds);
+  }
+  for (const std::string& mode : modes) {
+    const std::vector<double>& v = ratios[mode];
+    result["median_ratio"][mode] = Median(v);
+    if (rounds > 1) {
+      std::printf(" %s %.2f (%.2f to %.2f)", mode.c_str(), Median(v),
+                  *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+    }
+  }
+  if (rounds > 1) {
+    std::printf("\n");
+  }
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }
