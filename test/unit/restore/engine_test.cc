@@ -289,6 +289,9 @@ TEST_F(RestoreEngineTest, RestoresEverythingInVeleroOrderWithLabelsAndResults) {
   EXPECT_EQ(out.created, 31);
   EXPECT_EQ(out.passes, 1);  // everything fit in the look-ahead buffer
   EXPECT_THAT(observer.lines, Contains(HasSubstr("restore finished")));
+  // The priority lists name types this server lacks (snapshots, Cluster API): discovery is
+  // fetched once all the same.
+  EXPECT_EQ(server_.DiscoveryFetches(), 1);
 }
 
 TEST_F(RestoreEngineTest, ASmallLookAheadTakesMorePassesWithTheSameResult) {

@@ -79,6 +79,11 @@ class FakeApiServer : public http::Transport {
     const std::lock_guard<std::mutex> lock(mu_);
     return requests_[method];
   }
+  // How many times the discovery documents were fetched (GET /apis).
+  int DiscoveryFetches() {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return discovery_fetches_;
+  }
   // The next `n` creates are answered 429 Too Many Requests.
   void Fail429(int n) { fail_429_ = n; }
   // The highest number of creates that were in the server at once.
@@ -135,6 +140,9 @@ class FakeApiServer : public http::Transport {
     {
       const std::lock_guard<std::mutex> lock(mu_);
       ++requests_[request.method];
+      if (path == "/apis") {
+        ++discovery_fetches_;
+      }
     }
     if (path == "/api") {
       return Reply(200, api_);
@@ -270,6 +278,7 @@ class FakeApiServer : public http::Transport {
   std::map<std::string, Json> objects_;
   std::vector<std::string> creation_order_;
   std::map<std::string, int> requests_;
+  int discovery_fetches_ = 0;
   int64_t rv_ = 100;
   int64_t uid_ = 0;
   std::atomic<int> fail_429_{0};
