@@ -1104,24 +1104,36 @@ Status BackupRun::WriteNamespaces() {
 }
 
 Status BackupRun::UploadSideFiles() {
-  auto put_gz = [&](std::string_view suffix, const std::string& text) -> Status {
-    ASSIGN_OR_RETURN(std::string gz, GzipDocument(text));
-    return store_.PutString(objstore::ObjectKey(archive::BackupFileKey(name_, suffix)), gz);
-  };
-  {
-    ASSIGN_OR_RETURN(std::string gz, GzipWritten([this](const archive::ByteSink& sink) {
-                       RETURN_IF_ERROR(contents_->resource_list().WriteJson(sink));
-                       return sink("\n");
-                     }));
-    RETURN_IF_ERROR(store_.PutString(
-        objstore::ObjectKey(archive::BackupFileKey(name_, "resource-list.json.gz")), gz));
-  }
+  // Compressed first, then put side by side: each put to a store is a round trip (and two fsyncs
+  // on the filesystem store), and the files do not depend on each other. All of them are written
+  // before this returns, so velero-backup.json still comes after them.
+  std::vector<std::pair<std::string, std::string>> files;  // key, gzip data
+  ASSIGN_OR_RETURN(std::string list, GzipWritten([this](const archive::ByteSink& sink) {
+                     RETURN_IF_ERROR(contents_->resource_list().WriteJson(sink));
+                     return sink("\n");
+                   }));
+  files.emplace_back(archive::BackupFileKey(name_, "resource-list.json.gz"), std::move(list));
   for (std::string_view empty :
        {"volumesnapshots.json.gz", "itemoperations.json.gz", "podvolumebackups.json.gz",
         "volumeinfo.json.gz", "csi-volumesnapshotclasses.json.gz"}) {
-    RETURN_IF_ERROR(put_gz(empty, "[]\n"));
+    ASSIGN_OR_RETURN(std::string gz, GzipDocument("[]\n"));
+    files.emplace_back(archive::BackupFileKey(name_, empty), std::move(gz));
   }
-  RETURN_IF_ERROR(put_gz("results.gz", results_.ToJson().dump() + "\n"));
+  ASSIGN_OR_RETURN(std::string results, GzipDocument(results_.ToJson().dump() + "\n"));
+  files.emplace_back(archive::BackupFileKey(name_, "results.gz"), std::move(results));
+  std::vector<Status> put(files.size());
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(files.size());
+    for (size_t i = 0; i < files.size(); ++i) {
+      threads.emplace_back([this, &files, &put, i] {
+        put[i] = store_.PutString(objstore::ObjectKey(files[i].first), files[i].second);
+      });
+    }
+  }  // joined
+  for (Status& s : put) {
+    RETURN_IF_ERROR(std::move(s));
+  }
   return OkStatus();
 }
 
