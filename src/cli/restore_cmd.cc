@@ -63,6 +63,7 @@ struct CreateFlags {
   std::string output;
   int concurrency = restore::RestoreOptions{}.concurrency;
   std::string restore_managed_fields = "true";
+  std::string resource_priorities;
 };
 
 // The source flags: exactly one of them, each in the mode it works in.
@@ -75,6 +76,11 @@ Status CheckSource(const CreateFlags& f) {
         "give exactly one of --from-backup NAME (a backup) and --from-schedule NAME (the newest "
         "completed backup of a schedule); with --standalone, --from-file backup.tar.gz restores "
         "a downloaded tarball instead");
+  }
+  if (!f.resource_priorities.empty() && !f.standalone) {
+    return InvalidArgumentError(
+        "--restore-resource-priorities sets the order of a restore run in this process: add "
+        "--standalone, or give it to `arca server` for the server's restores");
   }
   if (!f.from_file.empty() && !f.standalone) {
     return InvalidArgumentError("--from-file restores a tarball in this process: add --standalone");
@@ -220,6 +226,12 @@ void RunStandalone(CommandContext& ctx, const CreateFlags& f, api::Restore built
     ctx.exit_code = 1;
     return;
   }
+  Result<restore::Priorities> priorities =
+      restore::PrioritiesFlag("--restore-resource-priorities", f.resource_priorities);
+  if (!priorities.ok()) {
+    ctx.Fail(priorities.status());
+    return;
+  }
   objstore::ObjectStorePtr store;
   if (!f.from_backup.empty() || !f.storage.url.empty()) {
     Result<objstore::ObjectStorePtr> opened = f.storage.Open(clock);
@@ -249,6 +261,7 @@ void RunStandalone(CommandContext& ctx, const CreateFlags& f, api::Restore built
   options.restore_managed_fields = f.restore_managed_fields != "false";
   options.exact_managed_fields = f.restore_managed_fields == "exact";
   options.pod_executor = exec->get();
+  options.priorities = std::move(*priorities);
   restore::RestoreEngine engine((*conn)->client(), store.get(), clock, options);
   ProgressDisplay progress(ctx.out, ctx.out_is_terminal, clock);
   CliObserver observer(progress);
@@ -978,6 +991,9 @@ void AddCreate(CLI::App& restore, CommandContext& ctx) {
                    "false: the restore owns the fields")
       ->check(CLI::IsMember({"true", "exact", "false"}))
       ->capture_default_str();
+  create->add_option("--restore-resource-priorities", f.resource_priorities,
+                     "With --standalone: the order to create resources in, as the server's flag "
+                     "(a comma list, and after a \"-\" the low-priority ones; default: Velero's)");
   create->callback([&ctx, flags] { RunCreate(ctx, *flags); });
 }
 

@@ -42,6 +42,7 @@ struct ServerFlags {
   std::string log_level = "info";
   std::string disable_controllers;
   std::string lease_name = "arca-server";
+  std::string restore_resource_priorities;
 };
 
 std::string Identity() {
@@ -109,6 +110,13 @@ int RunServer(const ServerFlags& flags, CommandContext& ctx) {
     return 1;
   }
   options.concurrent_restores = flags.concurrent_restores;
+  Result<restore::Priorities> priorities =
+      restore::PrioritiesFlag("--restore-resource-priorities", flags.restore_resource_priorities);
+  if (!priorities.ok()) {
+    ctx.Fail(priorities.status());
+    return 1;
+  }
+  options.restore_priorities = std::move(*priorities);
   // Velero: a negative period means the default.
   options.backup_sync_period = *sync < std::chrono::nanoseconds::zero()
                                    ? std::chrono::nanoseconds(std::chrono::minutes(1))
@@ -227,6 +235,9 @@ void AddServerCommands(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   cmd->add_option("--disable-controllers", flags->disable_controllers,
                   "Comma-separated controllers not to run (Velero's names)");
+  cmd->add_option("--restore-resource-priorities", flags->restore_resource_priorities,
+                  "The order restores create resources in: a comma list, and after a \"-\" the "
+                  "low-priority ones (default: Velero's)");
   cmd->add_option("--leader-elect-lease-name", flags->lease_name,
                   "Name of the coordination.k8s.io Lease used for leader election")
       ->capture_default_str();

@@ -113,6 +113,7 @@ void Server::StartControllers() {
       concurrent, std::chrono::minutes(5));
   restore::RestoreOptions restore_options;
   restore_options.pod_executor = options_.pod_executor;
+  restore_options.priorities = options_.restore_priorities;
   add("restore", "restores",
       std::make_unique<RestoreReconciler>(client_, ns, clock_, log_, stores_, metrics_,
                                           restore_options),

@@ -34,6 +34,7 @@
 #include "controller/metrics.h"
 #include "kube/client.h"
 #include "kube/exec.h"
+#include "restore/priorities.h"
 
 namespace arca::controller {
 
@@ -65,6 +66,8 @@ struct ServerOptions {
   // Runs exec hooks in pods (kube::ExecClient) for the backup and restore controllers; null:
   // they are not run. Must outlive the server.
   kube::PodExecutor* pod_executor = nullptr;
+  // --restore-resource-priorities: the restore order (restore/priorities.h).
+  restore::Priorities restore_priorities = restore::DefaultPriorities();
 };
 
 // Checks every name is a known controller; kInvalidArgument listing the valid names otherwise.

@@ -71,6 +71,20 @@ Result<Priorities> ParsePriorities(std::string_view flag) {
   return out;
 }
 
+Result<Priorities> PrioritiesFlag(std::string_view flag_name, std::string_view value) {
+  if (value.empty()) {
+    return DefaultPriorities();
+  }
+  Result<Priorities> p = ParsePriorities(value);
+  if (!p.ok()) {
+    return InvalidArgumentError(std::string(flag_name) + ": " + p.status().message() +
+                                "; give resources separated by commas, with at most one \"-\" "
+                                "before the low-priority ones (e.g. namespaces,secrets,-,"
+                                "clusters.cluster.x-k8s.io)");
+  }
+  return p;
+}
+
 std::vector<std::vector<std::string>> RestoreGroups(
     const std::vector<std::string>& backup_group_resources, const Priorities& priorities,
     const ResourceResolver& resolve) {

@@ -28,6 +28,10 @@ Priorities DefaultPriorities();
 // kInvalidArgument for an empty element or more than one "-".
 Result<Priorities> ParsePriorities(std::string_view flag);
 
+// ParsePriorities for a command-line flag named `flag_name`: an empty value keeps the defaults;
+// errors name the flag and show the syntax.
+Result<Priorities> PrioritiesFlag(std::string_view flag_name, std::string_view value);
+
 // Maps a name from the priority lists ("clusterroles") to a group-resource string
 // ("clusterroles.rbac.authorization.k8s.io"), as discovery does; returns the name unchanged when
 // it cannot be resolved.

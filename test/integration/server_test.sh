@@ -426,6 +426,11 @@ for l in lines:
     if "$arca" server -n "$ns" "$flag" 0 >"$work/bad" 2>&1; then fail "$flag 0 accepted"; fi
     grep -q -- "$flag 0: give at least 1" "$work/bad" || fail "unclear error: $(cat "$work/bad")"
   done
+  if "$arca" server -n "$ns" --restore-resource-priorities "namespaces,,pods" >"$work/bad" 2>&1; then
+    fail "--restore-resource-priorities with an empty element accepted"
+  fi
+  grep -q -- '--restore-resource-priorities: invalid restore resource priorities "namespaces,,pods": empty element' "$work/bad" ||
+    fail "unclear error: $(cat "$work/bad")"
   if "$arca" server -n "$ns" --metrics-address "127.0.0.1:$port_a" >"$work/bad" 2>&1; then
     fail "a busy metrics port was accepted"
   fi

@@ -294,6 +294,38 @@ TEST_F(RestoreEngineTest, RestoresEverythingInVeleroOrderWithLabelsAndResults) {
   EXPECT_EQ(server_.DiscoveryFetches(), 1);
 }
 
+TEST_F(RestoreEngineTest, PrioritiesSetTheOrderAndUnlistedTypesComeAfterThem) {
+  StoreBackup("b1", RichSet());
+  RestoreOptions options;
+  options.priorities = Priorities{{"namespaces", "deployments", "configmaps"}, {}};
+  RestoreOutcome out = Run(MakeRestore("b1"), options);
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.restore.status.failure_reason;
+  std::vector<std::string> order = server_.CreationOrder();
+  // The positions of the first and the last create of a type.
+  auto span = [&order](const std::string& type) {
+    int first = -1;
+    int last = -1;
+    for (int i = 0; i < static_cast<int>(order.size()); ++i) {
+      if (order[i].rfind(type + " ", 0) == 0) {
+        first = first < 0 ? i : first;
+        last = i;
+      }
+    }
+    return std::pair<int, int>{first, last};
+  };
+  const auto [ns_first, ns_last] = span("namespaces");
+  const auto [dep_first, dep_last] = span("deployments");
+  const auto [cm_first, cm_last] = span("configmaps");
+  const auto [secret_first, secret_last] = span("secrets");
+  ASSERT_GE(dep_first, 0);
+  ASSERT_GE(cm_first, 0);
+  ASSERT_GE(secret_first, 0);
+  EXPECT_LT(ns_last, dep_first);
+  EXPECT_LT(dep_last, cm_first);
+  // Secrets are no longer listed: they come with the other types, after every listed one.
+  EXPECT_LT(cm_last, secret_first);
+}
+
 TEST_F(RestoreEngineTest, ASmallLookAheadTakesMorePassesWithTheSameResult) {
   StoreBackup("b1", RichSet());
   RestoreOutcome big = Run(MakeRestore("b1"));

@@ -84,6 +84,22 @@ TEST(RestoreOrderTest, ResolverDecidesAmbiguousNames) {
               ElementsAre("pods", "roles.example.com", "roles.rbac.authorization.k8s.io"));
 }
 
+TEST(PrioritiesTest, FlagKeepsTheDefaultsWhenEmptyAndNamesItselfInErrors) {
+  Result<Priorities> empty = PrioritiesFlag("--restore-resource-priorities", "");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->high, DefaultPriorities().high);
+  EXPECT_EQ(empty->low, DefaultPriorities().low);
+  Result<Priorities> set = PrioritiesFlag("--restore-resource-priorities", "namespaces,-,pods");
+  ASSERT_TRUE(set.ok());
+  EXPECT_THAT(set->high, ElementsAre("namespaces"));
+  EXPECT_THAT(set->low, ElementsAre("pods"));
+  Result<Priorities> bad = PrioritiesFlag("--restore-resource-priorities", ",");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("--restore-resource-priorities: invalid"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("e.g. namespaces,secrets,-,"));
+}
+
 TEST(PrioritiesTest, ParseFlag) {
   Result<Priorities> both = ParsePriorities("namespaces,pods,-,services");
   ASSERT_TRUE(both.ok());

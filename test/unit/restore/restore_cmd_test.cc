@@ -225,6 +225,23 @@ TEST_F(RestoreCmdTest, BadInputGetsClearErrors) {
   CliRun no_file = RunArgs({"--from-file", "/nonexistent/x.tar.gz", "--standalone"});
   EXPECT_EQ(no_file.code, 1);
   EXPECT_THAT(no_file.err, HasSubstr("no such file"));
+  CliRun priorities = RunArgs({"--from-backup", "b", "--standalone", "--storage",
+                               "file:///tmp/arca-restore-cmd-test", "--restore-resource-priorities",
+                               "namespaces,,pods"});
+  EXPECT_EQ(priorities.code, 1);
+  EXPECT_THAT(priorities.err,
+              HasSubstr("--restore-resource-priorities: invalid restore resource priorities "
+                        "\"namespaces,,pods\": empty element; give resources separated by "
+                        "commas"));
+  CliRun two_separators =
+      RunArgs({"--from-backup", "b", "--standalone", "--storage",
+               "file:///tmp/arca-restore-cmd-test", "--restore-resource-priorities", "a,-,b,-,c"});
+  EXPECT_EQ(two_separators.code, 1);
+  EXPECT_THAT(two_separators.err, HasSubstr("more than one \"-\""));
+  CliRun priorities_server =
+      RunArgs({"--from-backup", "b", "--restore-resource-priorities", "namespaces,pods"});
+  EXPECT_EQ(priorities_server.code, 1);
+  EXPECT_THAT(priorities_server.err, HasSubstr("give it to `arca server`"));
 }
 
 TEST_F(RestoreCmdTest, GetDescribeDeleteCheckTheirFlagsFirst) {
