@@ -520,7 +520,8 @@ kind: BackupStorageLocation
 metadata: {name: default}
 spec: {provider: filesystem, default: true, objectStorage: {bucket: bk}, config: {root: "$work/fs"}}
 YAML
-  start_server a
+  # Velero's order puts ServiceAccounts before ConfigMaps; the flag turns them round.
+  start_server a --restore-resource-priorities namespaces,configmaps,serviceaccounts
   eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
   printf 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b1}\nspec: {includedNamespaces: [%s]}\n' \
     "$app" | kubectl apply -n "$ns" -f - >/dev/null
@@ -548,6 +549,10 @@ YAML
   eventually 60 has_value restore r2 '{.status.phase}' Completed || fail "r2 did not complete"
   [ "$(kubectl get configmap -n "$copy" c2 -o 'jsonpath={.data.k}')" = v2 ] ||
     fail "c2 is not in the mapped namespace"
+  order=$(zcat "$work/fs/bk/restores/r2/restore-r2-logs.gz" |
+    sed -n 's/.*restoring resource \\"\([^\\]*\)\\".*/\1/p' | paste -sd' ')
+  [[ "$order" == "namespaces configmaps serviceaccounts"* ]] ||
+    fail "r2 did not follow --restore-resource-priorities: $order"
   eventually 20 has_value restore r3 '{.status.phase}' FailedValidation || fail "r3 not FailedValidation"
   [ "$(jsonpath restore r3 '{.status.validationErrors[0]}')" = "backup missing not found" ] ||
     fail "r3 reason: $(jsonpath restore r3 '{.status.validationErrors}')"
