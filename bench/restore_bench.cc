@@ -109,6 +109,10 @@ kube::ResourceRef Ref(std::string group, std::string resource, std::string ns) {
   return ref;
 }
 
+// W(N)'s mix per hundred objects: k = (index / namespaces) % 100 below kTypeBounds[t + 1] (and
+// not below kTypeBounds[t]) makes a ConfigMap, Secret, Deployment, Service, ServiceAccount.
+constexpr int64_t kTypeBounds[] = {0, 45, 90, 94, 97, 100};
+
 // Object i of W(N): its collection and body.
 std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t namespaces) {
   const std::string ns = "rbench-" + std::to_string(i % namespaces);
@@ -120,14 +124,14 @@ std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t name
     data[j] = static_cast<char>('a' + ((static_cast<uint64_t>(i) * 31 + j * 7) % 26));
   }
   Json obj;
-  if (k < 45) {
+  if (k < kTypeBounds[1]) {
     obj = {{"apiVersion", "v1"},
            {"kind", "ConfigMap"},
            {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
            {"data", {{"payload", data}}}};
     return {Ref("", "configmaps", ns), obj.dump()};
   }
-  if (k < 90) {
+  if (k < kTypeBounds[2]) {
     obj = {{"apiVersion", "v1"},
            {"kind", "Secret"},
            {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
@@ -135,7 +139,7 @@ std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t name
            {"stringData", {{"payload", data}}}};
     return {Ref("", "secrets", ns), obj.dump()};
   }
-  if (k < 94) {
+  if (k < kTypeBounds[3]) {
     obj = {
         {"apiVersion", "apps/v1"},
         {"kind", "Deployment"},
@@ -148,7 +152,7 @@ std::pair<kube::ResourceRef, std::string> WorkloadObject(int64_t i, int64_t name
             {"spec", {{"containers", {{{"name", "c"}, {"image", "registry.example/app:1"}}}}}}}}}}};
     return {Ref("apps", "deployments", ns), obj.dump()};
   }
-  if (k < 97) {
+  if (k < kTypeBounds[4]) {
     obj = {{"apiVersion", "v1"},
            {"kind", "Service"},
            {"metadata", {{"name", name}, {"labels", {{"bench", "restore"}}}}},
@@ -216,13 +220,12 @@ int64_t CeilingIndex(int64_t i, const std::string& order, int64_t namespaces) {
     return (i % per_namespace) * namespaces + i / per_namespace;
   }
   if (order == "restore") {
-    // Types in WorkloadObject's k ranges, each namespace after namespace.
-    static constexpr int64_t kBounds[] = {0, 45, 90, 94, 97, 100};
+    // One type after another (kTypeBounds), each namespace after namespace.
     int64_t j = i;
-    for (size_t b = 0; b + 1 < std::size(kBounds); ++b) {
-      const int64_t width = kBounds[b + 1] - kBounds[b];
+    for (size_t b = 0; b + 1 < std::size(kTypeBounds); ++b) {
+      const int64_t width = kTypeBounds[b + 1] - kTypeBounds[b];
       if (j < width * namespaces) {
-        return (kBounds[b] + j % width) * namespaces + j / width;
+        return (kTypeBounds[b] + j % width) * namespaces + j / width;
       }
       j -= width * namespaces;
     }

@@ -383,7 +383,6 @@ class RestoreRun {
   std::string format_version_;
 
   // The order and the groups.
-  std::vector<uint32_t> order_;                // rank -> gr id
   std::vector<size_t> rank_of_;                // gr id -> rank
   std::vector<std::vector<uint32_t>> groups_;  // group -> its gr ids, in order
   std::vector<size_t> group_of_;               // gr id -> group
@@ -555,7 +554,6 @@ Status RestoreRun::Select() {
   // (snapshots, Cluster API, ...): they are resolved against the index fetched at the start,
   // without a fetch again for each one that is missing.
   ASSIGN_OR_RETURN(std::shared_ptr<const kube::DiscoveryIndex> index, discovery_.Get());
-  order_ = {};
   groups_ = {};
   std::vector<std::string> present = grs_;
   std::vector<std::vector<std::string>> ordered =
@@ -565,6 +563,7 @@ Status RestoreRun::Select() {
       });
   rank_of_.assign(grs_.size(), 0);
   group_of_.assign(grs_.size(), 0);
+  size_t ranked = 0;
   for (const std::vector<std::string>& group : ordered) {
     std::vector<uint32_t> ids;
     for (const std::string& gr : group) {
@@ -572,16 +571,15 @@ Status RestoreRun::Select() {
       if (it == gr_ids_.end()) {
         continue;
       }
-      rank_of_[it->second] = order_.size();
+      rank_of_[it->second] = ranked++;
       group_of_[it->second] = groups_.size();
-      order_.push_back(it->second);
       ids.push_back(it->second);
     }
     if (!ids.empty()) {
       groups_.push_back(std::move(ids));
     }
   }
-  if (order_.size() != grs_.size()) {
+  if (ranked != grs_.size()) {
     return InternalError("the restore order lost types of the backup");
   }
   remaining_.assign(groups_.size(), 0);
@@ -641,7 +639,7 @@ Status RestoreRun::Select() {
     observer_->OnProgress(0, total_items_);
   }
   log_.Info("restoring " + std::to_string(total_items_) + " of " + std::to_string(items_.size()) +
-            " items in " + std::to_string(order_.size()) + " types");
+            " items in " + std::to_string(grs_.size()) + " types");
   return OkStatus();
 }
 
