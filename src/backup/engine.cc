@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -327,7 +328,8 @@ class BackupRun {
   // Steps.
   void Prepare();
   Status ListNamespaces();
-  Status PlanBackup();
+  // `listed`: how ListNamespaces went (it runs beside discovery, before planning).
+  Status PlanBackup(const Status& listed);
   Status WriteTarball();
   void RunLists();
   void ListWorker(WorkQueue& queue, std::atomic<size_t>& next, kube::ObjectMetaParser& parser);
@@ -535,35 +537,33 @@ void BackupRun::Prepare() {
 }
 
 Status BackupRun::ListNamespaces() {
-  Result<kube::ApiResource> ns_type = index_.Find({"", "v1", "namespaces"});
-  if (!ns_type.ok()) {
-    return ns_type.status();
-  }
+  // Core v1 namespaces: served by every API server, so listed before discovery has answered.
+  kube::ResourceRef ns_ref;
+  ns_ref.gvr = {"", "v1", "namespaces"};
+  ns_ref.namespaced = false;
   kube::ObjectMetaParser parser;
-  Status s = client_.List(
-      kube::ResourceRef::For(*ns_type), Paged(options_.page_size),
-      [&](std::string_view item) -> Status {
-        ASSIGN_OR_RETURN(kube::ObjectMeta meta, parser.Parse(item));
-        LiveNamespace ns;
-        ns.name = meta.name;
-        ns.labels = meta.labels;
-        ns.json = meta.kind.empty() ? WithTypeMeta(item, "v1", "Namespace") : std::string(item);
-        ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(item));
-        const nlohmann::json* phase = nullptr;
-        if (auto st = j.find("status"); st != j.end() && st->is_object()) {
-          if (auto p = st->find("phase"); p != st->end()) {
-            phase = &*p;
-          }
-        }
-        ns.active = meta.deletion_timestamp.empty() &&
-                    (phase == nullptr || (phase->is_string() && *phase == "Active"));
-        live_namespaces_.push_back(std::move(ns));
-        return OkStatus();
-      });
+  Status s = client_.List(ns_ref, Paged(options_.page_size), [&](std::string_view item) -> Status {
+    ASSIGN_OR_RETURN(kube::ObjectMeta meta, parser.Parse(item));
+    LiveNamespace ns;
+    ns.name = meta.name;
+    ns.labels = meta.labels;
+    ns.json = meta.kind.empty() ? WithTypeMeta(item, "v1", "Namespace") : std::string(item);
+    ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(item));
+    const nlohmann::json* phase = nullptr;
+    if (auto st = j.find("status"); st != j.end() && st->is_object()) {
+      if (auto p = st->find("phase"); p != st->end()) {
+        phase = &*p;
+      }
+    }
+    ns.active = meta.deletion_timestamp.empty() &&
+                (phase == nullptr || (phase->is_string() && *phase == "Active"));
+    live_namespaces_.push_back(std::move(ns));
+    return OkStatus();
+  });
   return s;
 }
 
-Status BackupRun::PlanBackup() {
+Status BackupRun::PlanBackup(const Status& listed) {
   api::BackupSpec& spec = backup_.spec;
 
   // Hooks: a malformed spec.hooks fails the backup, as Velero's getResourceHooks does.
@@ -581,7 +581,6 @@ Status BackupRun::PlanBackup() {
   }
 
   // Namespaces: the labelled ones are excluded (and written back into the spec, as Velero does).
-  Status listed = ListNamespaces();
   std::vector<std::string> live;
   if (!listed.ok()) {
     RecordError({}, false, "namespaces", {}, "Error listing namespaces", listed.message());
@@ -1121,6 +1120,10 @@ Status BackupRun::UploadSideFiles() {
   }
   ASSIGN_OR_RETURN(std::string results, GzipDocument(results_.ToJson().dump() + "\n"));
   files.emplace_back(archive::BackupFileKey(name_, "results.gz"), std::move(results));
+  // The log is complete here: nothing is logged after the summary line unless a put fails, and
+  // then FailWith puts the log again with the failure.
+  ASSIGN_OR_RETURN(std::string log, GzipDocument(log_));
+  files.emplace_back(archive::BackupFileKey(name_, "logs.gz"), std::move(log));
   std::vector<Status> put(files.size());
   {
     std::vector<std::jthread> threads;
@@ -1217,7 +1220,20 @@ api::Backup BackupRun::Run() {
   backup_.status.phase = api::backup_phase::kInProgress;
   Log(LogLevel::kInfo, "Starting backup");
 
-  Result<bool> exists = store_.Exists(objstore::ObjectKey(archive::BackupMetadataKey(name_)));
+  // The reads before planning do not depend on each other, and each is a round trip: the store
+  // check, discovery, the version and the namespace list run side by side (all are reads, so
+  // nothing is lost when the first one fails the backup). The futures join on every return.
+  std::future<Result<bool>> exists_future = std::async(std::launch::async, [this] {
+    return store_.Exists(objstore::ObjectKey(archive::BackupMetadataKey(name_)));
+  });
+  std::future<Result<std::string>> version_future = std::async(
+      std::launch::async, [this] { return client_.GetRaw("/version", "application/json"); });
+  std::future<Status> namespaces_future =
+      std::async(std::launch::async, [this] { return ListNamespaces(); });
+  Result<kube::DiscoveryIndex> index = client_.Discover();
+  Result<bool> exists = exists_future.get();
+  const Status listed = namespaces_future.get();
+  Result<std::string> version = version_future.get();
   if (!exists.ok()) {
     backup_.status.failure_reason =
         "checking the storage location " + store_.Describe() + ": " + exists.status().message();
@@ -1230,13 +1246,12 @@ api::Backup BackupRun::Run() {
     return backup_;
   }
 
-  Result<kube::DiscoveryIndex> index = client_.Discover();
   if (!index.ok()) {
     FailWith(index.status().WithContext("discovering the cluster's resources"));
     return backup_;
   }
   index_ = std::move(*index);
-  if (Result<std::string> version = client_.GetRaw("/version", "application/json"); version.ok()) {
+  if (version.ok()) {
     Result<nlohmann::json> v = ParseJson(*version);
     if (v.ok() && v->is_object()) {
       backup_.metadata.annotations["velero.io/source-cluster-k8s-gitversion"] =
@@ -1247,7 +1262,7 @@ api::Backup BackupRun::Run() {
           v->value("minor", "");
     }
   }
-  if (Status s = PlanBackup(); !s.ok()) {
+  if (Status s = PlanBackup(listed); !s.ok()) {
     FailWith(s);
     return backup_;
   }
@@ -1267,16 +1282,6 @@ api::Backup BackupRun::Run() {
     return backup_;
   }
   Finish(partial ? api::backup_phase::kPartiallyFailed : api::backup_phase::kCompleted);
-  Result<std::string> log = GzipDocument(log_);
-  Status put_log =
-      log.ok()
-          ? store_.PutString(objstore::ObjectKey(archive::BackupFileKey(name_, "logs.gz")), *log)
-          : log.status();
-  if (!put_log.ok()) {
-    store_.Delete(objstore::ObjectKey(archive::BackupTarballKey(name_))).IgnoreError();
-    FailWith(put_log.WithContext("uploading the backup log"));
-    return backup_;
-  }
   // Last: the metadata that makes the backup visible as whole.
   Status meta = store_.PutString(objstore::ObjectKey(archive::BackupMetadataKey(name_)),
                                  api::BackupToJson(backup_).dump(2) + "\n");

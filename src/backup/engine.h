@@ -12,7 +12,8 @@
 //      storage"), as in Velero; the existing files are left alone.
 //   3. Discovery, the namespaces (those labelled velero.io/exclude-from-backup=true are
 //      excluded), Velero's wildcard expansion, resource names resolved through discovery, the
-//      list plan (backup/plan.h).
+//      list plan (backup/plan.h). The check of step 2, discovery, /version and the namespace
+//      list are requested side by side; their results are used in this order.
 //   4. The lists run in parallel (options.list_concurrency), paginated, one list per selector of
 //      orLabelSelectors. Each item is checked (namespace filter for all-namespace lists, objects
 //      being deleted and objects labelled velero.io/exclude-from-backup=true skipped), given
@@ -41,8 +42,8 @@
 //   thread, one pod at a time, as Velero does with its default single item-block worker.
 //   7. The side files (<name>-logs.gz, -resource-list.json.gz, -results.gz, -volumesnapshots,
 //      -itemoperations, -podvolumebackups, -volumeinfo and -csi-volumesnapshotclasses .json.gz,
-//      the last five empty JSON arrays), then velero-backup.json LAST: a reader that sees the
-//      metadata can rely on every other file.
+//      the last five empty JSON arrays), put side by side, then velero-backup.json LAST: a
+//      reader that sees the metadata can rely on every other file.
 //
 // Outcome: Completed; PartiallyFailed when an item-level error was recorded (a forbidden list,
 // an included namespace that does not exist, a related item that could not be read), the errors

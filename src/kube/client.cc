@@ -1,6 +1,7 @@
 #include "kube/client.h"
 
 #include <algorithm>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "kube/api_error.h"
@@ -324,17 +325,27 @@ Status Client::Watch(const ResourceRef& ref, ListOptions options, const WatchCal
 
 Result<DiscoveryIndex> Client::Discover() {
   DiscoveryIndex index;
+  // Both aggregated documents at once: two round trips in the time of one. A server without
+  // aggregated discovery answers /apis with the legacy group list, which is then not used.
+  std::future<Result<std::string>> apis_future =
+      std::async(std::launch::async, [this] { return GetRaw("/apis", kAggregatedAccept); });
   ASSIGN_OR_RETURN(std::string api, GetRaw("/api", kAggregatedAccept));
   if (index.AddAggregated(api).ok()) {
-    ASSIGN_OR_RETURN(std::string apis, GetRaw("/apis", kAggregatedAccept));
+    ASSIGN_OR_RETURN(std::string apis, apis_future.get());
     RETURN_IF_ERROR(index.AddAggregated(apis).WithContext("discovery of /apis"));
     return index;
   }
   // A server without aggregated discovery: the legacy documents, one per group version.
   ASSIGN_OR_RETURN(std::string core, GetRaw("/api/v1", "application/json"));
   RETURN_IF_ERROR(index.AddLegacyResourceList("", "v1", true, core));
-  ASSIGN_OR_RETURN(std::string apis, GetRaw("/apis", "application/json"));
-  ASSIGN_OR_RETURN(auto versions, DiscoveryIndex::ParseLegacyGroupList(apis));
+  Result<std::string> apis = apis_future.get();
+  Result<std::vector<DiscoveryIndex::LegacyGroupVersion>> parsed =
+      apis.ok() ? DiscoveryIndex::ParseLegacyGroupList(*apis) : apis.status();
+  if (!parsed.ok()) {  // not the group list after all: ask for exactly that
+    ASSIGN_OR_RETURN(apis, GetRaw("/apis", "application/json"));
+    parsed = DiscoveryIndex::ParseLegacyGroupList(*apis);
+  }
+  ASSIGN_OR_RETURN(auto versions, std::move(parsed));
   for (const auto& gv : versions) {
     ASSIGN_OR_RETURN(std::string list,
                      GetRaw("/apis/" + gv.group + "/" + gv.version, "application/json"));

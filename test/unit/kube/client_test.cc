@@ -15,6 +15,7 @@ namespace {
 using fakes::Event;
 using fakes::Fail;
 using fakes::FakeTransport;
+using fakes::ForPath;
 using fakes::Header;
 using fakes::ListBody;
 using fakes::Scripted;
@@ -366,28 +367,33 @@ TEST_F(ClientTest, DiscoveryPrefersAggregatedAndFallsBackToLegacy) {
       {"version":"v1","resources":[{"resource":"deployments","responseKind":{"kind":"Deployment"},
       "scope":"Namespaced","singularResource":"deployment","shortNames":["deploy"],
       "verbs":["get"]}]}]}]})";
-  transport_.script.emplace_back(200, core_agg);
-  transport_.script.emplace_back(200, apis_agg);
+  // /api and /apis are asked for at once, so their answers are matched by path.
+  transport_.script.push_back(ForPath("/apis", 200, apis_agg));
+  transport_.script.push_back(ForPath("/api", 200, core_agg));
   Client client = MakeClient();
   Result<DiscoveryIndex> index = client.Discover();
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   EXPECT_EQ(index->Resolve("deploy")->gvr.ToString(), "deployments.v1.apps");
+  ASSERT_EQ(transport_.requests.size(), 2u);
   EXPECT_THAT(Header(transport_.requests[0], "Accept"), HasSubstr("as=APIGroupDiscoveryList"));
+  EXPECT_THAT(Header(transport_.requests[1], "Accept"), HasSubstr("as=APIGroupDiscoveryList"));
 
   // A server that answers with the legacy documents.
+  // The group list that came back for the aggregated /apis request is used as it is.
   transport_.requests.clear();
-  transport_.script.emplace_back(200, R"({"kind":"APIVersions","versions":["v1"]})");
-  transport_.script.emplace_back(
-      200, R"({"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods",
-      "singularName":"pod","namespaced":true,"kind":"Pod","shortNames":["po"],"verbs":["get"]}]})");
-  transport_.script.emplace_back(
-      200, R"({"kind":"APIGroupList","groups":[{"name":"apps","versions":[{"groupVersion":
-      "apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]})");
-  transport_.script.emplace_back(
-      200, R"({"kind":"APIResourceList","groupVersion":"apps/v1","resources":[{"name":
+  transport_.script.push_back(ForPath("/api", 200, R"({"kind":"APIVersions","versions":["v1"]})"));
+  transport_.script.push_back(ForPath(
+      "/api/v1", 200, R"({"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods",
+      "singularName":"pod","namespaced":true,"kind":"Pod","shortNames":["po"],"verbs":["get"]}]})"));
+  transport_.script.push_back(ForPath(
+      "/apis", 200, R"({"kind":"APIGroupList","groups":[{"name":"apps","versions":[{"groupVersion":
+      "apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]})"));
+  transport_.script.push_back(
+      ForPath("/apis/apps/v1", 200,
+              R"({"kind":"APIResourceList","groupVersion":"apps/v1","resources":[{"name":
       "deployments","singularName":"deployment","namespaced":true,"kind":"Deployment",
       "shortNames":["deploy"],"verbs":["get"]},{"name":"deployments/scale","namespaced":true,
-      "kind":"Scale","verbs":["get"]}]})");
+      "kind":"Scale","verbs":["get"]}]})"));
   index = client.Discover();
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   EXPECT_TRUE(index->Resolve("deploy")->HasSubresource("scale"));

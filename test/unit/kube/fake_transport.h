@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,9 @@
 namespace arca::kube::fakes {
 
 // A scripted response: a status, headers and body, optionally cut off by a transport error
-// after `error_after` body bytes (or before any when the status is 0).
+// after `error_after` body bytes (or before any when the status is 0). With `path` set, it
+// answers only a request for that path (the URL after the host, before any query), so that
+// requests a client makes concurrently get the right answers.
 struct Scripted {
   Scripted(int status_code, std::string body_text, http::Headers response_headers = {})
       : status(status_code), body(std::move(body_text)), headers(std::move(response_headers)) {}
@@ -24,7 +27,14 @@ struct Scripted {
   Status error;            // returned by Send when not OK
   size_t error_after = 0;  // bytes delivered to the sink before the error
   size_t chunk = 7;        // the sink receives the body in pieces of this size
+  std::string path;        // empty: answers the next request, whatever its path
 };
+
+inline Scripted ForPath(std::string path, int status_code, std::string body_text) {
+  Scripted s(status_code, std::move(body_text));
+  s.path = std::move(path);
+  return s;
+}
 
 inline Scripted Fail(Status error) {
   Scripted s(0, "");
@@ -35,13 +45,22 @@ inline Scripted Fail(Status error) {
 class FakeTransport : public http::Transport {
  public:
   using http::Transport::Send;
+  // Scripted responses are taken in order; one with a path is skipped for other paths. Requests
+  // may come from several threads (the script must not be changed while they run).
   Result<http::Response> Send(const http::Request& request, const http::BodySink* sink) override {
-    requests.push_back(request);
-    if (script.empty()) {
-      return InternalError("no scripted response for " + request.method + " " + request.url);
+    Scripted s(0, "");
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      requests.push_back(request);
+      const std::string path = PathOf(request.url);
+      auto it = std::find_if(script.begin(), script.end(),
+                             [&](const Scripted& c) { return c.path.empty() || c.path == path; });
+      if (it == script.end()) {
+        return InternalError("no scripted response for " + request.method + " " + request.url);
+      }
+      s = std::move(*it);
+      script.erase(it);
     }
-    Scripted s = std::move(script.front());
-    script.pop_front();
     if (!s.error.ok() && s.status == 0) {
       return s.error;
     }
@@ -65,6 +84,19 @@ class FakeTransport : public http::Transport {
 
   std::deque<Scripted> script;
   std::vector<http::Request> requests;
+
+ private:
+  // "https://host:1/a/b?c" -> "/a/b".
+  static std::string PathOf(std::string_view url) {
+    const size_t scheme = url.find("://");
+    const size_t start = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+    if (start == std::string_view::npos) {
+      return "/";
+    }
+    return std::string(url.substr(start, url.find('?', start) - start));
+  }
+
+  std::mutex mu_;
 };
 
 inline std::string Header(const http::Request& r, std::string_view name) {
