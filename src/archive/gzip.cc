@@ -45,23 +45,30 @@ class GzipWriter::BlockCompressor {
     }
   }
 
-  bool Compress(std::string_view in, std::string& out) {
-    if (codec_ == GzipCodec::kIgzip && CompressIgzip(in, out)) {
+  // Writes the member into `out`, which is only ever grown (it is reused from block to block, and
+  // growing a string zero-fills), and sets `out_size` to the member's length.
+  bool Compress(std::string_view in, std::string& out, size_t& out_size) {
+    if (codec_ == GzipCodec::kIgzip && CompressIgzip(in, out, out_size)) {
       return true;
     }
     if (fallback_ == nullptr) {
       return false;
     }
-    out.resize(libdeflate_gzip_compress_bound(fallback_.get(), in.size()));
-    const size_t n =
+    GrowTo(out, libdeflate_gzip_compress_bound(fallback_.get(), in.size()));
+    out_size =
         libdeflate_gzip_compress(fallback_.get(), in.data(), in.size(), out.data(), out.size());
-    out.resize(n);
-    return n != 0;
+    return out_size != 0;
   }
 
  private:
-  bool CompressIgzip(std::string_view in, std::string& out) {
-    out.resize(in.size() + in.size() / 16 + 1024);
+  static void GrowTo(std::string& s, size_t n) {
+    if (s.size() < n) {
+      s.resize(n);
+    }
+  }
+
+  bool CompressIgzip(std::string_view in, std::string& out, size_t& out_size) {
+    GrowTo(out, in.size() + in.size() / 16 + 1024);
     isal_zstream stream{};  // zeroed: stateless_init leaves some internal state as it finds it
     isal_deflate_stateless_init(&stream);
     stream.level = static_cast<uint32_t>(level_);
@@ -78,7 +85,7 @@ class GzipWriter::BlockCompressor {
     if (isal_deflate_stateless(&stream) != COMP_OK) {
       return false;
     }
-    out.resize(stream.total_out);
+    out_size = stream.total_out;
     return true;
   }
 
@@ -118,11 +125,7 @@ GzipWriter::~GzipWriter() {
 }
 
 bool GzipWriter::Compress(BlockCompressor* compressor, Job& job) {
-  if (compressor == nullptr || !compressor->Compress(job.input, job.output)) {
-    return false;
-  }
-  job.input = std::string();  // release the input block early
-  return true;
+  return compressor != nullptr && compressor->Compress(job.input, job.output, job.output_size);
 }
 
 void GzipWriter::WorkerLoop() {
@@ -176,22 +179,41 @@ Status GzipWriter::DrainFront(bool wait_all) {
     if (job->failed) {
       return InternalError("gzip compression failed (could not compress a block)");
     }
-    RETURN_IF_ERROR(sink_(job->output));
-    bytes_out_ += job->output.size();
+    RETURN_IF_ERROR(sink_(std::string_view(job->output.data(), job->output_size)));
+    bytes_out_ += job->output_size;
+    Recycle(std::move(job));
   }
 }
 
+void GzipWriter::Recycle(std::unique_ptr<Job> job) {
+  job->input.clear();
+  job->claimed = false;
+  job->done = false;
+  job->failed = false;
+  spare_.push_back(std::move(job));
+}
+
 Status GzipWriter::Submit() {
-  auto job = std::make_unique<Job>();
-  job->input = std::move(current_);
-  current_ = std::string();
-  current_.reserve(options_.block_size);
+  // Blocks and their outputs are reused: a fresh 1 MiB buffer per block costs page faults, and
+  // a fresh output buffer zero-filling besides.
+  std::unique_ptr<Job> job;
+  if (spare_.empty()) {
+    job = std::make_unique<Job>();
+  } else {
+    job = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  std::swap(job->input, current_);  // current_ takes the spare's empty buffer
+  if (current_.capacity() < options_.block_size) {
+    current_.reserve(options_.block_size);
+  }
   if (options_.workers == 0) {
     if (!Compress(inline_compressor_.get(), *job)) {
       return InternalError("gzip compression failed (could not compress a block)");
     }
-    RETURN_IF_ERROR(sink_(job->output));
-    bytes_out_ += job->output.size();
+    RETURN_IF_ERROR(sink_(std::string_view(job->output.data(), job->output_size)));
+    bytes_out_ += job->output_size;
+    Recycle(std::move(job));
     return OkStatus();
   }
   // Keep at most workers + 2 blocks in flight: hand finished ones to the sink, in order, and

@@ -6,8 +6,8 @@
 // ISA-L's igzip (the default) or libdeflate, on a few worker threads, writing members to the sink
 // in input order. The result is a standard multi-member gzip stream (RFC 1952 §2.2): gunzip, Go's
 // compress/gzip (Velero's reader) and zlib read it as one stream. Memory is bounded by (workers +
-// 2) blocks in flight, whatever the input size, and the sink is always called from the thread that
-// calls Write/Finish.
+// 3) blocks and their outputs (buffers reused from block to block), whatever the input size, and
+// the sink is always called from the thread that calls Write/Finish.
 //
 // GunzipStream is a push decompressor on zlib: it takes compressed chunks as they arrive and hands
 // the decompressed bytes to its sink, across member boundaries. A stream that is not gzip, is
@@ -71,13 +71,16 @@ class GzipWriter {
  private:
   struct Job {
     std::string input;
-    std::string output;
+    std::string output;  // the member is its first output_size bytes
+    size_t output_size = 0;
     bool claimed = false;
     bool done = false;
     bool failed = false;
   };
   Status Submit();
   Status DrainFront(bool wait_all);
+  // Keeps a finished job's buffers for a later block (writer thread only).
+  void Recycle(std::unique_ptr<Job> job);
   void WorkerLoop();
   class BlockCompressor;
   static bool Compress(BlockCompressor* compressor, Job& job);
@@ -97,6 +100,7 @@ class GzipWriter {
   bool stopping_ = false;                  // guarded by mu_
   std::vector<std::thread> threads_;
   std::unique_ptr<BlockCompressor> inline_compressor_;  // when workers == 0
+  std::vector<std::unique_ptr<Job>> spare_;             // finished jobs (writer thread only)
 };
 
 class GunzipStream {
