@@ -6,8 +6,12 @@
 
 namespace arca::backup {
 
-std::string WithTypeMeta(std::string_view item_json, std::string_view api_version,
-                         std::string_view kind) {
+std::string TypeMetaMembers(std::string_view api_version, std::string_view kind) {
+  return "\"apiVersion\":" + nlohmann::json(std::string(api_version)).dump() +
+         ",\"kind\":" + nlohmann::json(std::string(kind)).dump();
+}
+
+std::string WithTypeMeta(std::string_view item_json, std::string_view members) {
   size_t brace = item_json.find('{');
   if (brace == std::string_view::npos) {
     return std::string(item_json);
@@ -16,17 +20,19 @@ std::string WithTypeMeta(std::string_view item_json, std::string_view api_versio
   size_t first = rest.find_first_not_of(" \t\r\n");
   bool empty_object = first != std::string_view::npos && rest[first] == '}';
   std::string out;
-  out.reserve(item_json.size() + api_version.size() + kind.size() + 32);
+  out.reserve(item_json.size() + members.size() + 1);
   out.append(item_json.substr(0, brace + 1));
-  out += "\"apiVersion\":";
-  out += nlohmann::json(std::string(api_version)).dump();
-  out += ",\"kind\":";
-  out += nlohmann::json(std::string(kind)).dump();
+  out.append(members);
   if (!empty_object) {
     out += ',';
   }
   out.append(rest);
   return out;
+}
+
+std::string WithTypeMeta(std::string_view item_json, std::string_view api_version,
+                         std::string_view kind) {
+  return WithTypeMeta(item_json, TypeMetaMembers(api_version, kind));
 }
 
 void ResourceList::Add(const ItemRef& ref) {

@@ -41,6 +41,9 @@ struct ItemRef {
 // REQUIRES: item_json is a JSON object that does not already have these members.
 std::string WithTypeMeta(std::string_view item_json, std::string_view api_version,
                          std::string_view kind);
+// The same in two steps, for many items of one type: `members` is TypeMetaMembers' result.
+std::string TypeMetaMembers(std::string_view api_version, std::string_view kind);
+std::string WithTypeMeta(std::string_view item_json, std::string_view members);
 
 class ResourceList {
  public:

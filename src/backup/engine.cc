@@ -875,7 +875,7 @@ Status BackupRun::WriteOrderedItems() {
 Status BackupRun::RunOneList(const ListJob& job, WorkQueue& queue, kube::ObjectMetaParser& parser) {
   const kube::ApiResource& type = job.task.type;
   const std::string gr = archive::GroupResourceString(type.gvr.group, type.gvr.resource);
-  const std::string api_version = type.gvr.GroupVersion();
+  const std::string type_meta = TypeMetaMembers(type.gvr.GroupVersion(), type.kind);
   kube::ListOptions options = Paged(options_.page_size, job.selector);
   int64_t seen = 0;
   int64_t reported = 0;
@@ -892,7 +892,7 @@ Status BackupRun::RunOneList(const ListJob& job, WorkQueue& queue, kube::ObjectM
     Work w;
     w.ref = ItemRef{type.gvr.group, type.gvr.version,    type.gvr.resource,
                     type.kind,      meta.namespace_name, meta.name};
-    w.json = meta.kind.empty() ? WithTypeMeta(item, api_version, type.kind) : std::string(item);
+    w.json = meta.kind.empty() ? WithTypeMeta(item, type_meta) : std::string(item);
     if (!queue.Push(std::move(w))) {
       cancelled = true;
       return CancelledError("backup stopped");
