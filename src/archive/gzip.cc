@@ -1,8 +1,8 @@
 #include "archive/gzip.h"
 
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <vector>
@@ -276,75 +276,246 @@ Status GzipWriter::Finish() {
 // ---------------------------------------------------------------------------------------------
 // GunzipStream
 
+// The member header is read here rather than by igzip, whose check of the header's CRC-16
+// (FHCRC) fails when the header arrives in more than one piece (ISA-L 2.30); igzip then inflates
+// the deflate data and verifies the trailer (CRC-32 and size).
 struct GunzipStream::State {
-  z_stream zs{};
-  bool initialized = false;
+  enum class Header { kFixed, kExtraLength, kExtra, kName, kComment, kHeaderCrc, kDone };
+  inflate_state st{};
   std::string out;
+  Header header = Header::kFixed;
+  std::string fixed;      // bytes of the current fixed-size part
+  uint8_t flags = 0;      // FLG of the current member
+  uint32_t crc = 0;       // CRC-32 of the header so far
+  size_t extra_left = 0;  // FEXTRA bytes still to skip
+  size_t header_bytes = 0;
 };
 
-GunzipStream::GunzipStream(ByteSink sink) : sink_(std::move(sink)), state_(new State) {
-  // 16 + MAX_WBITS: gzip wrapper only, so a zlib or raw stream is refused as not gzip.
-  if (inflateInit2(&state_->zs, 16 + MAX_WBITS) == Z_OK) {
-    state_->initialized = true;
-  } else {
-    error_ = InternalError("zlib could not initialize a gzip decompressor");
+namespace {
+
+constexpr uint8_t kFlagHeaderCrc = 2;
+constexpr uint8_t kFlagExtra = 4;
+constexpr uint8_t kFlagName = 8;
+constexpr uint8_t kFlagComment = 16;
+// Names and comments are NUL-terminated with no length limit; a header this long is hostile.
+constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
+
+std::string InflateError(int rc) {
+  switch (rc) {
+    case ISAL_INCORRECT_CHECKSUM:
+      return "the member's CRC-32 or size does not match its data";
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    default:
+      return "igzip error " + std::to_string(rc);
   }
-  state_->out.resize(size_t{256} * 1024);
 }
 
-GunzipStream::~GunzipStream() {
-  if (state_->initialized) {
-    inflateEnd(&state_->zs);
+// The part of the header after `part`, given the member's flags.
+GunzipStream::State::Header NextPart(GunzipStream::State::Header part, uint8_t flags) {
+  using H = GunzipStream::State::Header;
+  switch (part) {
+    case H::kFixed:
+      if ((flags & kFlagExtra) != 0) {
+        return H::kExtraLength;
+      }
+      [[fallthrough]];
+    case H::kExtraLength:
+    case H::kExtra:
+      if ((flags & kFlagName) != 0) {
+        return H::kName;
+      }
+      [[fallthrough]];
+    case H::kName:
+      if ((flags & kFlagComment) != 0) {
+        return H::kComment;
+      }
+      [[fallthrough]];
+    case H::kComment:
+      if ((flags & kFlagHeaderCrc) != 0) {
+        return H::kHeaderCrc;
+      }
+      [[fallthrough]];
+    default:
+      return H::kDone;
   }
 }
+
+uint32_t Crc32(uint32_t crc, std::string_view bytes) {
+  return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(bytes.data()),
+                         static_cast<uint64_t>(bytes.size()));
+}
+
+}  // namespace
+
+Result<size_t> GunzipStream::ReadHeader(std::string_view in) {
+  using H = State::Header;
+  State& h = *state_;
+  size_t used = 0;
+  while (h.header != H::kDone && used < in.size()) {
+    const std::string_view rest = in.substr(used);
+    size_t take = 0;
+    if (h.header == H::kFixed || h.header == H::kExtraLength || h.header == H::kHeaderCrc) {
+      const size_t size = h.header == H::kFixed ? 10 : 2;
+      take = std::min(size - h.fixed.size(), rest.size());
+      h.fixed.append(rest.substr(0, take));
+      used += take;
+      if (h.fixed.size() < size) {
+        break;
+      }
+      const auto byte = [&](size_t i) { return static_cast<uint8_t>(h.fixed[i]); };
+      if (h.header == H::kFixed) {
+        if (byte(0) != 0x1f || byte(1) != 0x8b) {
+          return DataLossError(
+              saw_member_ && bytes_out_ > 0
+                  ? "data after gzip member ends is not another member (no 1f 8b header)"
+                  : "not gzip data: the stream does not start with a gzip header (1f 8b)");
+        }
+        if (byte(2) != 8) {
+          return DataLossError("gzip member uses compression method " + std::to_string(byte(2)) +
+                               ", not deflate (8)");
+        }
+        h.flags = byte(3);
+        if ((h.flags & 0xe0) != 0) {
+          return DataLossError("gzip member header has reserved flag bits set");
+        }
+      } else if (h.header == H::kExtraLength) {
+        h.extra_left = byte(0) | (size_t{byte(1)} << 8);
+      } else {
+        const uint32_t want = byte(0) | (uint32_t{byte(1)} << 8);
+        if (want != (h.crc & 0xffff)) {
+          return DataLossError("gzip member header fails its CRC-16 (FHCRC)");
+        }
+      }
+      if (h.header != H::kHeaderCrc) {
+        h.crc = Crc32(h.crc, h.fixed);
+      }
+      h.header_bytes += h.fixed.size();
+      h.fixed.clear();
+      h.header =
+          h.header == H::kExtraLength && h.extra_left > 0 ? H::kExtra : NextPart(h.header, h.flags);
+      continue;
+    }
+    if (h.header == H::kExtra) {
+      take = std::min(h.extra_left, rest.size());
+      h.extra_left -= take;
+    } else {  // kName, kComment: up to and with the NUL
+      const size_t nul = rest.find('\0');
+      take = nul == std::string_view::npos ? rest.size() : nul + 1;
+    }
+    h.crc = Crc32(h.crc, rest.substr(0, take));
+    h.header_bytes += take;
+    used += take;
+    if (h.header_bytes > kMaxHeaderBytes) {
+      return DataLossError(
+          "gzip member header is longer than 1 MiB (a name or comment without "
+          "its terminating NUL?)");
+    }
+    const bool part_done =
+        h.header == H::kExtra ? h.extra_left == 0 : rest.substr(0, take).ends_with('\0');
+    if (part_done) {
+      h.header = NextPart(h.header, h.flags);
+    }
+  }
+  return used;
+}
+
+void GunzipStream::StartMember() {
+  State& h = *state_;
+  // A reset forgets the input position; the next member starts where the last one's trailer
+  // ended.
+  uint8_t* next = h.st.next_in;
+  const uint32_t avail = h.st.avail_in;
+  isal_inflate_reset(&h.st);
+  h.st.crc_flag = ISAL_GZIP_NO_HDR_VER;  // deflate data, then the trailer, verified
+  h.st.next_in = next;
+  h.st.avail_in = avail;
+  h.header = State::Header::kFixed;
+  h.fixed.clear();
+  h.flags = 0;
+  h.crc = 0;
+  h.extra_left = 0;
+  h.header_bytes = 0;
+}
+
+GunzipStream::GunzipStream(ByteSink sink) : sink_(std::move(sink)), state_(new State) {
+  isal_inflate_init(&state_->st);
+  state_->st.crc_flag = ISAL_GZIP_NO_HDR_VER;
+  state_->out.resize(size_t{64} * 1024);
+}
+
+GunzipStream::~GunzipStream() = default;
 
 Status GunzipStream::Write(std::string_view chunk) {
   if (!error_.ok()) {
     return error_;
   }
-  z_stream& zs = state_->zs;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
-  zs.avail_in = static_cast<uInt>(chunk.size());
-  // Loop while input is left, or while the last call filled the output buffer (zlib may still
-  // hold output for input it has already consumed).
-  bool output_full = false;
-  while (zs.avail_in > 0 || output_full) {
-    if (!in_member_ && zs.avail_in > 0) {
+  State& h = *state_;
+  inflate_state& st = h.st;
+  while (true) {
+    if (!in_member_) {
+      if (chunk.empty()) {
+        break;
+      }
       in_member_ = true;
       saw_member_ = true;
     }
-    zs.next_out = reinterpret_cast<Bytef*>(state_->out.data());
-    zs.avail_out = static_cast<uInt>(state_->out.size());
-    uLong in_before = zs.total_in;
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    bytes_in_ += zs.total_in - in_before;
-    size_t produced = state_->out.size() - zs.avail_out;
-    output_full = zs.avail_out == 0;
+    if (h.header != State::Header::kDone) {
+      Result<size_t> used = ReadHeader(chunk);
+      if (!used.ok()) {
+        error_ = DataLossError("corrupt gzip data at compressed byte " + std::to_string(bytes_in_) +
+                               ": " + used.status().message());
+        return error_;
+      }
+      bytes_in_ += *used;
+      chunk.remove_prefix(*used);
+      if (h.header != State::Header::kDone) {
+        break;  // the header goes on in the next chunk
+      }
+    }
+    // igzip reads but does not write its input; its API is not const-correct.
+    st.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(chunk.data()));
+    st.avail_in = static_cast<uint32_t>(chunk.size());
+    st.next_out = reinterpret_cast<uint8_t*>(h.out.data());
+    st.avail_out = static_cast<uint32_t>(h.out.size());
+    const int rc = isal_inflate(&st);
+    const size_t consumed = chunk.size() - st.avail_in;
+    bytes_in_ += consumed;
+    chunk.remove_prefix(consumed);
+    const size_t produced = h.out.size() - st.avail_out;
     if (produced > 0) {
-      Status s = sink_(std::string_view(state_->out.data(), produced));
+      Status s = sink_(std::string_view(h.out.data(), produced));
       if (!s.ok()) {
         error_ = s;
         return s;
       }
       bytes_out_ += produced;
     }
-    if (rc == Z_STREAM_END) {
-      // The member is complete; another may follow.
-      in_member_ = false;
-      output_full = false;
-      inflateReset(&zs);
+    if (rc != ISAL_DECOMP_OK) {
+      error_ = DataLossError("corrupt gzip data at compressed byte " + std::to_string(bytes_in_) +
+                             ": " + InflateError(rc));
+      return error_;
+    }
+    if (st.block_state == ISAL_BLOCK_FINISH) {
+      in_member_ = false;  // complete, trailer checked; another member may follow
+      StartMember();
       continue;
     }
-    if (rc == Z_OK) {
-      continue;
+    if (st.avail_out == 0) {
+      continue;  // the output buffer filled up: there may be more for the input already read
     }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-      break;  // needs more input
+    if (chunk.empty()) {
+      break;  // every input byte taken: the member goes on in the next chunk
     }
-    std::string why = zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc);
-    error_ = DataLossError("corrupt gzip data at compressed byte " + std::to_string(bytes_in_) +
-                           ": " + why);
-    return error_;
+    if (consumed == 0 && produced == 0) {
+      error_ =
+          InternalError("igzip made no progress at compressed byte " + std::to_string(bytes_in_));
+      return error_;
+    }
   }
   return OkStatus();
 }

@@ -9,9 +9,9 @@
 // 3) blocks and their outputs (buffers reused from block to block), whatever the input size, and
 // the sink is always called from the thread that calls Write/Finish.
 //
-// GunzipStream is a push decompressor on zlib: it takes compressed chunks as they arrive and hands
-// the decompressed bytes to its sink, across member boundaries. A stream that is not gzip, is
-// corrupt, or ends inside a member is kDataLoss.
+// GunzipStream is a push decompressor on ISA-L's igzip inflate: it takes compressed chunks as they
+// arrive and hands the decompressed bytes to its sink, across member boundaries. A stream that is
+// not gzip, is corrupt, or ends inside a member is kDataLoss.
 #pragma once
 
 #include <condition_variable>
@@ -120,8 +120,13 @@ class GunzipStream {
     return [this](std::string_view d) { return Write(d); };
   }
 
+  struct State;  // defined in gzip.cc
+
  private:
-  struct State;
+  // Reads the current member's header from `in`; returns the bytes it took.
+  Result<size_t> ReadHeader(std::string_view in);
+  void StartMember();
+
   ByteSink sink_;
   std::unique_ptr<State> state_;
   Status error_;

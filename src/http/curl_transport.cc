@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "archive/gzip.h"
+
 namespace arca::http {
 namespace {
 
@@ -101,6 +103,10 @@ struct TransferState {
   bool status_known = false;
   bool to_sink = false;
   bool headers_reported = false;
+  // With accept_compressed, a gzip response body is decompressed here rather than by libcurl:
+  // on the caller's thread (not the event loop's, which serves every transfer) and with igzip.
+  bool accept_gzip = false;
+  std::unique_ptr<archive::GunzipStream> gunzip;  // for a sink, once the body is known to be gzip
 
   // Set for transfers run by the event loop: the write callback (loop thread) hands the body to
   // the caller's thread through `chunks` instead of calling the sink itself, so that a slow sink
@@ -116,6 +122,56 @@ struct TransferState {
   CURLcode result = CURLE_OK;
   Response head;  // status and headers, copied when the first body byte arrives
 };
+
+bool HasHeader(const Request& req, std::string_view name) {
+  return std::any_of(req.headers.begin(), req.headers.end(),
+                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+}
+
+bool IsGzip(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (name == "content-encoding") {
+      return EqualsIgnoreCase(value, "gzip") || EqualsIgnoreCase(value, "x-gzip");
+    }
+  }
+  return false;
+}
+
+// The sink a 2xx body goes to: the caller's, or a decompressor in front of it. `headers` are the
+// response's. Called once, before the first body byte.
+void PrepareSink(TransferState& state, const Headers& headers) {
+  if (state.accept_gzip && IsGzip(headers)) {
+    state.gunzip = std::make_unique<archive::GunzipStream>(
+        [sink = state.sink](std::string_view d) { return (*sink)(d); });
+  }
+}
+
+Status Deliver(TransferState& state, std::string_view data) {
+  return state.gunzip ? state.gunzip->Write(data) : (*state.sink)(data);
+}
+
+// A body kept in the response (not given to a sink), decompressed when it came gzipped. Error
+// bodies are capped, so their end may be missing: what decompresses is kept.
+Status DecodeBody(Response& response) {
+  std::string plain;
+  archive::GunzipStream gunzip([&](std::string_view d) {
+    plain.append(d);
+    if (response.status >= 300 && plain.size() > Response::kMaxErrorBody) {
+      plain.resize(Response::kMaxErrorBody);
+      return CancelledError("enough of the error body");
+    }
+    return OkStatus();
+  });
+  Status s = gunzip.Write(response.body);
+  if (s.ok()) {
+    s = gunzip.Finish();
+  }
+  if (!s.ok() && response.status < 300) {
+    return s.WithContext("decompressing the gzip response body");
+  }
+  response.body = std::move(plain);
+  return OkStatus();
+}
 
 size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
   auto* state = static_cast<TransferState*>(user);
@@ -191,12 +247,15 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
         state->head.status = state->response.status;
         state->head.headers = state->response.headers;
       }
-    } else if (state->to_sink && state->request->on_headers) {
-      state->headers_reported = true;
-      Status s = state->request->on_headers(state->response);
-      if (!s.ok()) {
-        state->callback_error = std::move(s);
-        return 0;
+    } else if (state->to_sink) {
+      PrepareSink(*state, state->response.headers);
+      if (state->request->on_headers) {
+        state->headers_reported = true;
+        Status s = state->request->on_headers(state->response);
+        if (!s.ok()) {
+          state->callback_error = std::move(s);
+          return 0;
+        }
       }
     }
   }
@@ -215,7 +274,7 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
     return n;
   }
   if (state->to_sink) {
-    Status s = (*state->sink)(std::string_view(data, n));
+    Status s = Deliver(*state, std::string_view(data, n));
     if (!s.ok()) {
       state->callback_error = std::move(s);
       return 0;
@@ -332,6 +391,7 @@ class CurlTransport::Impl {
     state.request = &req;
     state.sink = sink;
     state.easy = easy.get();
+    state.accept_gzip = options_.accept_compressed && !HasHeader(req, "Accept-Encoding");
     // Requests that can be multiplexed (HTTP/2 over TLS) go through the event loop. The others
     // run on the calling thread: cleartext HTTP/1.1 gains nothing from the loop, and a body
     // reader may block (another thread can be feeding it), which would stall every transfer.
@@ -369,6 +429,15 @@ class CurlTransport::Impl {
     }
     if (code != CURLE_OK) {
       return MapCurlError(code, req, error_buffer.data());
+    }
+    if (state.gunzip) {
+      // A body cut short would otherwise pass for a whole one.
+      RETURN_IF_ERROR(state.gunzip->Finish().WithContext(req.method + " " + RedactUrl(req.url) +
+                                                         ": the gzip response body"));
+    } else if (state.accept_gzip && !state.to_sink && !state.response.body.empty() &&
+               IsGzip(state.response.headers)) {
+      RETURN_IF_ERROR(
+          DecodeBody(state.response).WithContext(req.method + " " + RedactUrl(req.url)));
     }
     const int status = state.response.status;
     if (sink != nullptr && req.on_headers && !state.headers_reported && status >= 200 &&
@@ -439,9 +508,6 @@ class CurlTransport::Impl {
     } else if (!options_.ca_file.empty()) {
       curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
     }
-    if (options_.accept_compressed) {
-      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
-    }
     if (!options_.proxy_url.empty()) {
       curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy_url.c_str());
     }
@@ -495,6 +561,9 @@ class CurlTransport::Impl {
       line += value;
       headers.Append(line);
     }
+    if (state.accept_gzip) {
+      headers.Append("Accept-Encoding: gzip");  // decompressed by TransferState::gunzip
+    }
     headers.Append("Expect:");  // no 100-continue round trip
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.Get());
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &HeaderCallback);
@@ -528,12 +597,15 @@ class CurlTransport::Impl {
         state.buffered = 0;
         resume = state.paused;
         state.paused = false;
-        if (!state.headers_reported && !failed && req.on_headers) {
+        if (!state.headers_reported && !failed) {
           state.headers_reported = true;
-          lock.unlock();
-          if (Status s = req.on_headers(state.head); !s.ok()) {
-            state.callback_error = std::move(s);
-            failed = true;
+          PrepareSink(state, state.head.headers);
+          if (req.on_headers) {
+            lock.unlock();
+            if (Status s = req.on_headers(state.head); !s.ok()) {
+              state.callback_error = std::move(s);
+              failed = true;
+            }
           }
         }
       }
@@ -544,7 +616,7 @@ class CurlTransport::Impl {
         if (failed) {
           break;
         }
-        if (Status s = (*state.sink)(chunk); !s.ok()) {
+        if (Status s = Deliver(state, chunk); !s.ok()) {
           state.callback_error = std::move(s);
           failed = true;
         }

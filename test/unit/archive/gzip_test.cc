@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libdeflate.h>
 
 #include <random>
 #include <string>
@@ -198,6 +199,65 @@ TEST(GunzipTest, NotGzipIsDataLoss) {
 TEST(GunzipTest, TrailingGarbageIsDataLoss) {
   std::string gz = Compress("hello", {}) + "garbage!";
   EXPECT_EQ(Decompress(gz).status().code(), StatusCode::kDataLoss);
+}
+
+// A gzip member as other writers make it: optional header fields (FEXTRA, FNAME, FCOMMENT,
+// FHCRC) before the deflate data, which the decoder must skip (and check, for FHCRC).
+std::string MemberWithHeaderFields(std::string_view data) {
+  std::string out = {'\x1f', '\x8b', '\x08', '\x1e', 0, 0, 0, 0, 0, '\x03'};  // flags 2|4|8|16
+  out += std::string(
+      "\x04\x00"
+      "ab\x01\x00",
+      6);  // XLEN 4, then one subfield "ab" of 1 byte
+  out += std::string("backup.tar") + '\0';
+  out += std::string("a comment") + '\0';
+  const uint32_t header_crc = libdeflate_crc32(0, out.data(), out.size()) & 0xffff;
+  out += static_cast<char>(header_crc & 0xff);
+  out += static_cast<char>(header_crc >> 8);
+  libdeflate_compressor* c = libdeflate_alloc_compressor(6);
+  std::string deflated(libdeflate_deflate_compress_bound(c, data.size()), '\0');
+  deflated.resize(
+      libdeflate_deflate_compress(c, data.data(), data.size(), deflated.data(), deflated.size()));
+  libdeflate_free_compressor(c);
+  out += deflated;
+  const uint32_t crc = libdeflate_crc32(0, data.data(), data.size());
+  const auto size = static_cast<uint32_t>(data.size());
+  for (uint32_t v : {crc, size}) {
+    for (int i = 0; i < 4; ++i) {
+      out += static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+  }
+  return out;
+}
+
+TEST(GunzipTest, MembersWithOptionalHeaderFieldsAmongPlainOnes) {
+  const std::string a = SampleData(70000, 8);
+  const std::string b = SampleData(5000, 9);
+  const std::string gz = MemberWithHeaderFields(a) + Compress(b, {}) + MemberWithHeaderFields(b);
+  for (size_t chunk : {size_t{1}, size_t{13}, size_t{4096}, gz.size()}) {
+    Result<std::string> back = Decompress(gz, chunk);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, a + b + b) << "chunk " << chunk;
+  }
+  std::string bad = MemberWithHeaderFields(a);
+  bad[bad.size() - 6] ^= 1;  // the CRC-32 in the trailer
+  Result<std::string> back = Decompress(bad);
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(back.status().message(), HasSubstr("CRC-32"));
+  bad = MemberWithHeaderFields(a);
+  bad[38] ^= 1;  // the header's CRC-16
+  back = Decompress(bad, 5);
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(back.status().message(), HasSubstr("CRC-16"));
+  bad = MemberWithHeaderFields(a);
+  bad[2] = 9;  // not deflate
+  EXPECT_THAT(Decompress(bad).status().message(), HasSubstr("not deflate"));
+  // A name that never ends.
+  std::string endless = {'\x1f', '\x8b', '\x08', '\x08', 0, 0, 0, 0, 0, '\x03'};
+  endless += std::string((1 << 20) + 10, 'n');
+  back = Decompress(endless, 65536);
+  EXPECT_EQ(back.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(back.status().message(), HasSubstr("longer than 1 MiB"));
 }
 
 TEST(GunzipTest, ByteAtATime) {
