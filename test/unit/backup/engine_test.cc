@@ -443,12 +443,40 @@ TEST_F(BackupEngineTest, StoreFailureIsFailedAndNothingClaimsCompleted) {
   EXPECT_EQ(meta["status"]["phase"], "Failed");
 }
 
-TEST_F(BackupEngineTest, UnreachableStoreFailsBeforeListing) {
+TEST_F(BackupEngineTest, UnreachableStoreFailsBeforeTheLists) {
   store_.FailNext(FakeObjectStore::Method::kExists, UnavailableError("no route to host"), 1);
   api::Backup done = Run(Named("x"));
   EXPECT_EQ(done.status.phase, "Failed");
   EXPECT_THAT(done.status.failure_reason, HasSubstr("no route to host"));
   EXPECT_TRUE(store_.Objects().empty());
+  // Only the reads made beside the store check (discovery, /version, the namespaces) were sent.
+  for (const std::string& r : api_.Requests()) {
+    EXPECT_TRUE(r == "/api" || r == "/apis" || r == "/version" ||
+                r.starts_with("/api/v1/namespaces?"))
+        << r;
+  }
+}
+
+TEST_F(BackupEngineTest, AQueueSmallerThanOneItemStillMovesEverything) {
+  // Items bigger than the writer's whole queue, from several lists at once: each is let in
+  // alone, and a producer blocked on a full queue must wake the writer.
+  for (int i = 0; i < 40; ++i) {
+    api_.Add("", i % 2 == 0 ? "configmaps" : "secrets", "ns3", "big-" + std::to_string(i),
+             {{"data", {{"payload", std::string(3000 + i, 'x')}}}});
+  }
+  BackupEngineOptions options;
+  options.queue_bytes = 1024;
+  options.list_concurrency = 4;
+  options.page_size = 3;
+  api::Backup b = Named("small-queue");
+  b.spec.included_namespaces = {"ns3"};
+  api::Backup done = Run(b, options);
+  ASSERT_EQ(done.status.phase, "Completed") << done.status.failure_reason;
+  const std::vector<std::string> entries = Entries("small-queue");
+  EXPECT_EQ(
+      std::count_if(entries.begin(), entries.end(),
+                    [](const std::string& e) { return e.find("/big-") != std::string::npos; }),
+      40);
 }
 
 TEST_F(BackupEngineTest, ExistingBackupIsNotOverwritten) {
