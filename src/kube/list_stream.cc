@@ -3,6 +3,9 @@
 #include <simdjson.h>
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -10,6 +13,28 @@ namespace arca::kube {
 namespace {
 
 bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// The index of the first '"' or '\\' in p[i, n), or n: where a JSON string's content can end.
+// Sixteen bytes at a time: most of a list's bytes are long string values (data, annotations).
+size_t FindQuoteOrBackslash(const char* p, size_t i, size_t n) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const int mask =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (mask != 0) {
+      return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+    i += 16;
+  }
+#endif
+  while (i < n && p[i] != '"' && p[i] != '\\') {
+    ++i;
+  }
+  return i;
+}
 
 // Receives a top-level field of the list object other than "items".
 using FieldCallback = std::function<Status(std::string_view key, std::string_view value)>;
@@ -130,12 +155,8 @@ class StructureScanner {
     while (i < n) {
       if (in_string_) {
         // Fast path: jump to the next quote or backslash.
-        while (i < n && !escape_) {
-          const char c = chunk[i];
-          if (c == '"' || c == '\\') {
-            break;
-          }
-          ++i;
+        if (!escape_) {
+          i = FindQuoteOrBackslash(chunk.data(), i, n);
         }
         if (i >= n) {
           return n;

@@ -88,6 +88,32 @@ TEST(ListStreamTest, ChunkBoundariesDoNotMatter) {
   }
 }
 
+TEST(ListStreamTest, LongStringsWithEscapesAtEveryOffset) {
+  // Strings are skipped sixteen bytes at a time: put a quote, a backslash or a bracket at each
+  // offset of a long value, and cut the input at every offset of a 16-byte block too.
+  std::string doc = R"({"metadata":{},"items":[)";
+  std::vector<nlohmann::json> expected;
+  for (int offset = 0; offset < 40; ++offset) {
+    for (const char* special : {"\"", "\\", "}]", "\\\""}) {
+      std::string value = std::string(static_cast<size_t>(offset), 'a') + special +
+                          std::string(static_cast<size_t>(37 - offset % 17), 'b');
+      expected.push_back({{"metadata", {{"name", "n" + std::to_string(expected.size())}}},
+                          {"data", {{"v", value}}}});
+      doc += (expected.size() > 1 ? "," : "") + expected.back().dump();
+    }
+  }
+  doc += "]}";
+  for (const std::vector<size_t>& sizes :
+       std::vector<std::vector<size_t>>{{doc.size()}, {1}, {15}, {16}, {17}, {31, 33}}) {
+    Parsed p = ParseInChunks(doc, sizes);
+    ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+    ASSERT_EQ(p.items.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(nlohmann::json::parse(p.items[i]), expected[i]) << i << " chunk " << sizes[0];
+    }
+  }
+}
+
 TEST(ListStreamTest, MetadataAfterItemsAndOtherShapes) {
   Parsed p = ParseInChunks(R"({"items":[{"a":1}],"extra":[1,{"x":"]"}],"n":-1.5e3,"t":true,
                                "s":"str","z":null,"metadata":{"resourceVersion":"9"}})",
