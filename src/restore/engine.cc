@@ -1158,6 +1158,12 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   if (restore_managed_fields && !options_.exact_managed_fields && !want_status) {
     write.field_manager = SingleUpdateManager(backed_up_managed_fields, api_version);
   }
+  if (!write.field_manager.empty()) {
+    const Json& entry = backed_up_managed_fields[0];
+    if (FieldsPresent(entry.value("fieldsV1", Json()), obj)) {
+      obj["metadata"].erase("managedFields");  // the create gives the same entry without them
+    }
+  }
   Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id, write);
   ref.name = task.name;
   if (!created.ok()) {

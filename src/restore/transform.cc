@@ -544,6 +544,29 @@ bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created) {
   return after.value("fieldsV1", Json()) == expected;
 }
 
+bool FieldsPresent(const Json& fields, const Json& object) {
+  if (!fields.is_object()) {
+    return false;
+  }
+  for (const auto& [key, sub] : fields.items()) {
+    if (key == ".") {
+      continue;  // the member itself, whose presence the level above checked
+    }
+    if (!key.starts_with("f:") || !object.is_object()) {
+      return false;  // a list element, or a field inside something that is not a map
+    }
+    const auto member = object.find(std::string_view(key).substr(2));
+    if (member == object.end()) {
+      return false;
+    }
+    const bool leaf = sub.is_object() && (sub.empty() || (sub.size() == 1 && sub.contains(".")));
+    if (!leaf && !FieldsPresent(sub, *member)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 const std::vector<std::string>& NonRestorableResources() {
   static const std::vector<std::string> kList = {
       "nodes",

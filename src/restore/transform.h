@@ -74,6 +74,14 @@ std::string SingleUpdateManager(const Json& managed_fields, std::string_view api
 // `time` may differ. Otherwise the caller patches `backed_up` back, as Velero does.
 bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created);
 
+// True when every field that `fields` (one managedFields entry's fieldsV1) names is in `object`,
+// looking through maps only: false at the first field that is missing, and at any path into a
+// list (k:, v: and i: elements), where this cannot tell. When true, a create as that entry's
+// manager gives the entry the same fields whether or not the body carries the backed-up
+// managedFields (the server adds every field of the new object to the creating manager), so the
+// body can go without them: less for the API server to decode and track.
+bool FieldsPresent(const Json& fields, const Json& object);
+
 // The types Velero never restores; the restore controller adds them to excludedResources and
 // refuses them in includedResources.
 const std::vector<std::string>& NonRestorableResources();

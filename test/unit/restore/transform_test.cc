@@ -234,6 +234,27 @@ constexpr char kCreated[] = R"([{"manager":"kubectl-create","operation":"Update"
     "fieldsV1":{"f:data":{".":{},"f:a":{}},"f:metadata":{"f:labels":{".":{},
     "f:velero.io/backup-name":{},"f:velero.io/restore-name":{}}}}}])";
 
+TEST(ManagedFieldsTest, FieldsPresentLooksThroughMapsOnly) {
+  const Json fields = J(kBackedUp)[0]["fieldsV1"];
+  EXPECT_TRUE(FieldsPresent(fields, J(R"({"data":{"a":"1","b":"2"},"metadata":{}})")));
+  EXPECT_FALSE(FieldsPresent(fields, J(R"({"data":{"b":"2"}})")));  // f:a is gone
+  EXPECT_FALSE(FieldsPresent(fields, J(R"({"metadata":{}})")));
+  EXPECT_FALSE(FieldsPresent(fields, J(R"({"data":"not a map"})")));
+  const Json nested = J(R"({"f:metadata":{"f:labels":{".":{},"f:app":{}},"f:annotations":{".":{}}},
+      "f:spec":{"f:clusterIP":{},"f:ports":{".":{},"k:{\"port\":80}":{".":{}}}}})");
+  const Json service = J(R"({"metadata":{"labels":{"app":"x"},"annotations":{}},
+      "spec":{"clusterIP":"10.0.0.1","ports":[{"port":80}]}})");
+  // A list element (k:) cannot be checked here.
+  EXPECT_FALSE(FieldsPresent(nested, service));
+  Json no_list = nested;
+  no_list["f:spec"].erase("f:ports");
+  EXPECT_TRUE(FieldsPresent(no_list, service));
+  Json without_ip = service;
+  without_ip["spec"].erase("clusterIP");  // as the service action leaves a Service
+  EXPECT_FALSE(FieldsPresent(no_list, without_ip));
+  EXPECT_FALSE(FieldsPresent(Json(), service));
+}
+
 TEST(ManagedFieldsTest, SingleUpdateEntryNamesItsManager) {
   EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "v1"), "kubectl-create");
   EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "apps/v1"), "");  // another version
