@@ -11,7 +11,7 @@ packages=(
   # libraries
   libcurl4-openssl-dev libssl-dev libnghttp2-dev
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
-  zlib1g-dev libdeflate-dev libisal-dev libpugixml-dev libhowardhinnant-date-dev tzdata
+  libdeflate-dev libisal-dev libpugixml-dev libhowardhinnant-date-dev tzdata
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   # test environment: certificates, S3 client, process tools
   openssl awscli curl procps iproute2 psmisc

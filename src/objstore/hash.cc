@@ -1,8 +1,8 @@
 #include "objstore/hash.h"
 
+#include <isa-l/crc.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <zlib.h>
 
 #include <array>
 #include <cctype>
@@ -19,19 +19,6 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
   return std::string(reinterpret_cast<const char*>(out.data()), len);
-}
-
-std::array<uint32_t, 256> MakeCrc32cTable() {
-  constexpr uint32_t kPoly = 0x82F63B78;  // reflected Castagnoli polynomial
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) {
-      c = (c & 1U) != 0 ? (c >> 1) ^ kPoly : c >> 1;
-    }
-    table[i] = c;
-  }
-  return table;
 }
 
 std::string BigEndian32(uint32_t v) {
@@ -160,12 +147,15 @@ std::string_view ChecksumHeaderSuffix(ChecksumAlgorithm algorithm) {
 }
 
 uint32_t Crc32c(uint32_t crc, std::string_view data) {
-  static const std::array<uint32_t, 256> kTable = MakeCrc32cTable();
-  crc = ~crc;
-  for (const char ch : data) {
-    crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
+  // ISA-L (hardware CRC instructions) keeps the register uninverted; its length is an int.
+  uint32_t raw = ~crc;
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), size_t{1} << 30);
+    raw = crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(data.data())),
+                      static_cast<int>(n), raw);
+    data.remove_prefix(n);
   }
-  return ~crc;
+  return ~raw;
 }
 
 struct Hasher::State {
@@ -188,7 +178,7 @@ Hasher::Hasher(Kind kind) : state_(std::make_unique<State>()) {
       md = EVP_sha256();
       break;
     case Kind::kCrc32:
-      state_->crc = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+      state_->crc = 0;
       break;
     case Kind::kCrc32c:
       break;
@@ -206,13 +196,10 @@ Hasher& Hasher::operator=(Hasher&&) noexcept = default;
 void Hasher::Update(std::string_view data) {
   switch (state_->kind) {
     case Kind::kCrc32:
-      // zlib takes a uInt length, so feed it in bounded pieces.
-      while (!data.empty()) {
-        const size_t n = std::min<size_t>(data.size(), 1U << 30);
-        state_->crc = static_cast<uint32_t>(
-            crc32(state_->crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n)));
-        data.remove_prefix(n);
-      }
+      // ISA-L's reflected CRC-32 (gzip's and zlib's), with hardware CRC instructions.
+      state_->crc =
+          crc32_gzip_refl(state_->crc, reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<uint64_t>(data.size()));
       break;
     case Kind::kCrc32c:
       state_->crc = Crc32c(state_->crc, data);

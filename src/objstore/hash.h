@@ -1,6 +1,6 @@
 // File: objstore/hash.h
 //
-// The digests and checksums S3 needs, on OpenSSL's EVP interface and zlib: SHA-256 and
+// The digests and checksums S3 needs, on OpenSSL's EVP interface and ISA-L's CRCs: SHA-256 and
 // HMAC-SHA-256 for SigV4, MD5 for Content-MD5 and ETags, and the x-amz-checksum-* family
 // (CRC32, CRC32C, SHA1, SHA256). Pure functions and small incremental classes; no I/O.
 #pragma once
