@@ -178,20 +178,23 @@ TEST(CurlTransportTest, StreamsA2xxBodyToTheSinkAndKeepsHeaders) {
   EXPECT_THAT(server.seen().at(0).head, ::testing::Not(HasSubstr("Expect:")));
 }
 
+std::string Gzipped(std::string_view text) {
+  std::string gz;
+  archive::GzipWriter writer([&](std::string_view d) {
+    gz.append(d);
+    return OkStatus();
+  });
+  EXPECT_TRUE(writer.Write(text).ok());
+  EXPECT_TRUE(writer.Finish().ok());
+  return gz;
+}
+
 TEST(CurlTransportTest, AcceptsAndDecompressesGzipWhenAsked) {
   std::string json;
   for (int i = 0; i < 5000; ++i) {
     json += R"({"kind":"ConfigMap","metadata":{"name":"cm-)" + std::to_string(i) + R"("}})";
   }
-  std::string gz;
-  archive::GzipWriter writer(
-      [&gz](std::string_view d) {
-        gz.append(d);
-        return OkStatus();
-      },
-      {});
-  ASSERT_TRUE(writer.Write(json).ok());
-  ASSERT_TRUE(writer.Finish().ok());
+  const std::string gz = Gzipped(json);
   LoopbackServer server([&](const SeenRequest& r) {
     if (r.head.find("Accept-Encoding: gzip") == std::string::npos) {
       return HttpResponse(200, json);
@@ -216,17 +219,6 @@ TEST(CurlTransportTest, AcceptsAndDecompressesGzipWhenAsked) {
   ASSERT_EQ(server.seen().size(), 2u);
   EXPECT_THAT(server.seen()[0].head, ::testing::Not(HasSubstr("Accept-Encoding")));
   EXPECT_THAT(server.seen()[1].head, HasSubstr("Accept-Encoding: gzip"));
-}
-
-std::string Gzipped(std::string_view text) {
-  std::string gz;
-  archive::GzipWriter writer([&](std::string_view d) {
-    gz.append(d);
-    return OkStatus();
-  });
-  EXPECT_TRUE(writer.Write(text).ok());
-  EXPECT_TRUE(writer.Finish().ok());
-  return gz;
 }
 
 TEST(CurlTransportTest, GzipBodiesWithoutASinkAndErrorBodiesAreDecompressed) {
