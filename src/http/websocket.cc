@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <mutex>
@@ -122,9 +123,18 @@ std::chrono::milliseconds Remaining(Clock& clock, Deadline deadline) {
 
 class CurlStream : public ByteStream {
  public:
+  // The handle's error buffer and any list it was given must not outlive ConnectStream's frame:
+  // libcurl writes the detail of a failed send or receive into its error buffer, so the stream
+  // brings its own (a buffer on ConnectStream's stack, written after it returned, corrupted the
+  // stack when a peer closed the connection while stdin was being sent).
   CurlStream(std::unique_ptr<CURL, EasyDeleter> easy, curl_socket_t socket, Clock& clock,
              std::string where)
-      : easy_(std::move(easy)), socket_(socket), clock_(clock), where_(std::move(where)) {}
+      : easy_(std::move(easy)), socket_(socket), clock_(clock), where_(std::move(where)) {
+    curl_easy_setopt(easy_.get(), CURLOPT_ERRORBUFFER, error_.data());
+    curl_easy_setopt(easy_.get(), CURLOPT_CONNECT_TO, nullptr);
+  }
+  CurlStream(const CurlStream&) = delete;
+  CurlStream& operator=(const CurlStream&) = delete;
 
   Status Write(std::string_view data, Deadline deadline) override {
     while (!data.empty()) {
@@ -135,7 +145,7 @@ class CurlStream : public ByteStream {
         continue;
       }
       if (rc != CURLE_AGAIN) {
-        return UnavailableError("sending to " + where_ + ": " + curl_easy_strerror(rc));
+        return UnavailableError("sending to " + where_ + ": " + Describe(rc));
       }
       RETURN_IF_ERROR(Wait(POLLOUT, deadline));
     }
@@ -150,13 +160,21 @@ class CurlStream : public ByteStream {
         return got;  // 0: closed
       }
       if (rc != CURLE_AGAIN) {
-        return UnavailableError("receiving from " + where_ + ": " + curl_easy_strerror(rc));
+        return UnavailableError("receiving from " + where_ + ": " + Describe(rc));
       }
       RETURN_IF_ERROR(Wait(POLLIN, deadline));
     }
   }
 
  private:
+  std::string Describe(CURLcode rc) const {
+    std::string out = curl_easy_strerror(rc);
+    if (error_[0] != '\0') {
+      out += " (" + std::string(error_.data()) + ")";
+    }
+    return out;
+  }
+
   Status Wait(short events, Deadline deadline) {
     while (true) {
       const std::chrono::milliseconds left = Remaining(clock_, deadline);
@@ -178,6 +196,7 @@ class CurlStream : public ByteStream {
     }
   }
 
+  std::array<char, CURL_ERROR_SIZE> error_{};
   std::unique_ptr<CURL, EasyDeleter> easy_;
   curl_socket_t socket_;
   Clock& clock_;
