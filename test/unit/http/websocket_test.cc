@@ -1,9 +1,18 @@
-// WebSocket framing and handshake pieces (http/websocket.h): pure functions, no network.
+// WebSocket framing and handshake pieces (http/websocket.h): pure functions, no network; and
+// ConnectStream against a loopback socket.
 
 #include "http/websocket.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/clock.h"
 
 namespace arca::http {
 namespace {
@@ -231,6 +240,42 @@ TEST(WsHandshakeTest, ChunkedBodiesDecode) {
   ASSERT_TRUE(partial.ok());
   EXPECT_FALSE(partial->has_value());
   EXPECT_EQ(DecodeChunked("zz\r\n").status().code(), StatusCode::kDataLoss);
+}
+
+// A failure after the connect carries libcurl's detail, so the stream has an error buffer of its
+// own: libcurl writes that detail wherever the handle's buffer points, and it used to point into
+// ConnectStream's returned stack frame (a crash in pods/exec under load).
+TEST(ConnectStreamTest, AFailureAfterTheConnectIsReportedWithLibcurlsDetail) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::thread server([listener] {
+    const int conn = ::accept(listener, nullptr, nullptr);
+    if (conn >= 0) {
+      linger reset{1, 0};  // close with a reset, so that the client's next receive fails
+      ::setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      ::close(conn);
+    }
+  });
+  Clock& clock = RealClock();
+  const Deadline deadline = clock.Now() + std::chrono::seconds(10);
+  Result<ByteStreamPtr> stream =
+      ConnectStream({}, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", "", "",
+                    clock, deadline);
+  server.join();
+  ::close(listener);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  std::array<char, 64> buffer{};
+  Result<size_t> got = (*stream)->Read(std::span<char>(buffer), deadline);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(got.status().message(), HasSubstr("(Recv failure"));
 }
 
 }  // namespace
