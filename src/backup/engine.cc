@@ -951,7 +951,10 @@ void BackupRun::ListWorker(WorkQueue& queue, std::atomic<size_t>& next,
     Status s = RunOneList(job, queue, parser);
     if (!s.ok()) {
       Work w;
-      w.kind = Work::Kind::kError;
+      // A list answers NotFound only when its type is not served any more (a namespace that
+      // does not exist lists empty): a custom resource whose definition was deleted after
+      // discovery. What is gone cannot be backed up; that is a warning, not a failed item.
+      w.kind = s.code() == StatusCode::kNotFound ? Work::Kind::kWarning : Work::Kind::kError;
       w.ref.group = job.task.type.gvr.group;
       w.ref.resource = job.task.type.gvr.resource;
       w.ref.ns = job.task.ns;
@@ -1188,7 +1191,10 @@ Status BackupRun::WriteTarball() {
                         w.json);
             break;
           case Work::Kind::kWarning:
-            RecordWarning(w.ref.ns, w.cluster, w.ref.GroupResource(), {}, w.json, {});
+            RecordWarning(w.ref.ns, w.cluster, w.ref.GroupResource(), {},
+                          "Resource type no longer served (removed during the backup); nothing "
+                          "of it is backed up",
+                          w.json);
             break;
         }
         if (!s.ok()) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "archive/gzip.h"
 #include "archive/velero_layout.h"
 #include "backup/engine.h"
 #include "kube/connection.h"
@@ -111,7 +112,8 @@ class RestoreIntegrationTest : public ::testing::Test {
     b.spec.label_selector = Json{{"matchLabels", {{"arca-test", selector}}}};
     backup::BackupEngine engine(client(), *store_, RealClock());
     api::Backup out = engine.Run(b);
-    EXPECT_EQ(out.status.phase, "Completed") << out.status.failure_reason;
+    EXPECT_EQ(out.status.phase, "Completed") << out.status.failure_reason << "\n"
+                                             << BackupResults(name);
     return out;
   }
 
@@ -130,6 +132,19 @@ class RestoreIntegrationTest : public ::testing::Test {
   }
 
   // Every item of the backup's tarball: "gr|ns|name" -> object.
+  // The backup's results side file (its errors and warnings), as text.
+  std::string BackupResults(const std::string& backup) {
+    std::string text;
+    archive::GunzipStream gunzip([&](std::string_view d) {
+      text.append(d);
+      return OkStatus();
+    });
+    Result<objstore::ObjectInfo> got = store_->Get(
+        objstore::ObjectKey(archive::BackupFileKey(backup, "results.gz")), gunzip.AsSink());
+    Status s = got.ok() ? gunzip.Finish() : got.status();
+    return s.ok() ? text : "(no results: " + s.ToString() + ")";
+  }
+
   std::map<std::string, Json> BackupItems(const std::string& backup) {
     std::map<std::string, Json> items;
     BackupContentsReader reader([&](const BackupItem& item) {

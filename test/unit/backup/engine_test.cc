@@ -417,6 +417,27 @@ TEST_F(BackupEngineTest, ForbiddenListIsARecordedErrorAndPartiallyFailed) {
   EXPECT_EQ(meta["status"]["errors"], 1);
 }
 
+// A type deleted between discovery and its list (a CRD removed meanwhile) has nothing left to back
+// up: a warning naming it, and the backup still Completed with everything else.
+TEST_F(BackupEngineTest, ATypeRemovedAfterDiscoveryIsAWarningNotAnError) {
+  api_.Unserve("secrets");
+  api::Backup b = Named("gone");
+  b.spec.included_namespaces = {"ns1"};
+  api::Backup done = Run(b);
+  EXPECT_EQ(done.status.phase, "Completed");
+  EXPECT_EQ(done.status.errors, 0);
+  EXPECT_EQ(done.status.warnings, 1);
+  nlohmann::json results = SideFile("gone", "results.gz");
+  ASSERT_EQ(results["warnings"]["namespaces"]["ns1"].size(), 1u);
+  const std::string warning = results["warnings"]["namespaces"]["ns1"][0].get<std::string>();
+  EXPECT_THAT(warning, HasSubstr("resource: /secrets name: / message: /Resource type no longer "
+                                 "served (removed during the backup)"));
+  EXPECT_THAT(warning, HasSubstr("404"));
+  std::vector<std::string> entries = Entries("gone");
+  EXPECT_EQ(std::count(entries.begin(), entries.end(), kSecret), 0);
+  EXPECT_EQ(std::count(entries.begin(), entries.end(), kCm1), 1);
+}
+
 TEST_F(BackupEngineTest, MissingIncludedNamespaceIsAnError) {
   api::Backup b = Named("missing");
   b.spec.included_namespaces = {"ns1", "nope"};

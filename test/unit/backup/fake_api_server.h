@@ -47,6 +47,13 @@ class FakeApiServer : public http::Transport {
     forbidden_.insert(resource);
   }
 
+  // Lists of `resource` answer 404 with the plain text of the API server's router, as they do
+  // once a custom resource's definition is deleted after discovery.
+  void Unserve(const std::string& resource) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    unserved_.insert(resource);
+  }
+
   // The paths (with query) of every request so far.
   std::vector<std::string> Requests() {
     const std::lock_guard<std::mutex> lock(mu_);
@@ -190,6 +197,13 @@ class FakeApiServer : public http::Transport {
       }
       return Json(200, it->second.dump());
     }
+    if (unserved_.contains(resource)) {
+      http::Response r;
+      r.status = 404;
+      r.headers = {{"content-type", "text/plain; charset=utf-8"}};
+      r.body = "404 page not found\n";
+      return r;
+    }
     if (forbidden_.contains(resource)) {
       return StatusResponse(
           403, "Forbidden",
@@ -244,6 +258,7 @@ class FakeApiServer : public http::Transport {
   std::mutex mu_;
   std::map<Key, nlohmann::json> objects_;
   std::set<std::string> forbidden_;
+  std::set<std::string> unserved_;
   std::vector<std::string> requests_;
 };
 
