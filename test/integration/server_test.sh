@@ -652,10 +652,12 @@ YAML
   make_fs_bsl
   start_server a --concurrent-backups 2
   eventually 20 has_value bsl default '{.status.phase}' Available || fail "the location is not Available"
-  # Every phase each backup shows, in order, from a watch.
-  kubectl get backups -n "$ns" -w --output-watch-events \
-    -o jsonpath='{.object.metadata.name} {.object.status.phase} {.object.status.queuePosition}{"\n"}' \
-    >"$work/watch" 2>/dev/null &
+  # Every phase each backup shows, in order, from a watch that starts at the resource version of
+  # an empty list, so that no change is missed however late the watch connects.
+  local rv
+  rv=$(kubectl get backups -n "$ns" -o jsonpath='{.metadata.resourceVersion}')
+  kubectl get --raw "/apis/velero.io/v1/namespaces/$ns/backups?watch=1&resourceVersion=$rv" \
+    >"$work/watch.json" 2>/dev/null &
   pids+=($!)
   make_backup() {
     kubectl apply -n "$ns" -f - >/dev/null <<YAML
@@ -686,6 +688,14 @@ YAML
     eventually 60 has_value backup "$b" '{.status.phase}' Completed ||
       fail "$b did not complete: $(jsonpath backup "$b" '{.status}'; tail -20 "$work/a.log")"
   done
+  python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    if not line.endswith("\n"):
+        break  # an event still being written
+    o = json.loads(line)["object"]
+    print(o["metadata"]["name"], o.get("status", {}).get("phase", ""))
+' "$work/watch.json" >"$work/watch"
   for b in b1 b2 b3; do
     local phases
     phases=$(awk -v b="$b" '$1 == b {print $2}' "$work/watch" | uniq | paste -sd' ')
