@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <future>
 #include <thread>
 
 #include "common/clock.h"
@@ -255,8 +256,12 @@ TEST(ConnectStreamTest, AFailureAfterTheConnectIsReportedWithLibcurlsDetail) {
   ASSERT_EQ(::listen(listener, 1), 0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::thread server([listener] {
+  // The peer resets the connection only once the connect has returned: a reset during it would
+  // fail the connect instead.
+  std::promise<void> connected;
+  std::thread server([listener, done = connected.get_future()] {
     const int conn = ::accept(listener, nullptr, nullptr);
+    done.wait();
     if (conn >= 0) {
       linger reset{1, 0};  // close with a reset, so that the client's next receive fails
       ::setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
@@ -268,6 +273,7 @@ TEST(ConnectStreamTest, AFailureAfterTheConnectIsReportedWithLibcurlsDetail) {
   Result<ByteStreamPtr> stream =
       ConnectStream({}, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", "", "",
                     clock, deadline);
+  connected.set_value();
   server.join();
   ::close(listener);
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
