@@ -62,6 +62,9 @@ bool Established(const json& crd) {
   return false;
 }
 
+// How often a replace that lost a race with another writer is read and tried again.
+constexpr int kConflictRetries = 5;
+
 Status WaitEstablished(kube::Client& client, const kube::ResourceRef& ref, Clock& clock,
                        std::chrono::seconds timeout) {
   const auto deadline = clock.Now() + timeout;
@@ -99,12 +102,20 @@ Status ApplyObjects(kube::Client& client, const std::vector<json>& objects, Cloc
     if (created.ok()) {
       log("created " + id.Describe());
     } else if (created.status().code() == StatusCode::kAlreadyExists) {
-      ASSIGN_OR_RETURN(std::string live_text, client.Get(ref));
-      const json live = json::parse(live_text, nullptr, false);
-      json replacement = object;
-      replacement["metadata"]["resourceVersion"] =
-          live.is_object() ? live["metadata"].value("resourceVersion", "") : "";
-      auto updated = client.Update(ref, replacement.dump());
+      // Read, then replace at the version read. Another writer in between (a second install,
+      // a controller adding its status) is a conflict: read again and retry, as kubectl does.
+      Result<std::string> updated = InternalError("not attempted");
+      for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+        ASSIGN_OR_RETURN(std::string live_text, client.Get(ref));
+        const json live = json::parse(live_text, nullptr, false);
+        json replacement = object;
+        replacement["metadata"]["resourceVersion"] =
+            live.is_object() ? live["metadata"].value("resourceVersion", "") : "";
+        updated = client.Update(ref, replacement.dump());
+        if (updated.status().code() != StatusCode::kAborted) {
+          break;
+        }
+      }
       if (!updated.ok()) {
         return Status(updated.status().code(),
                       "updating " + id.Describe() + ": " + updated.status().message());

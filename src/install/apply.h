@@ -1,7 +1,8 @@
 // File: install/apply.h
 //
 // Puts a list of objects into a cluster the way `kubectl apply` would for objects Arca owns:
-// create each one, or replace it (PUT with the live resourceVersion) when it exists. A CRD is
+// create each one, or replace it (PUT with the live resourceVersion; read again and retried, up
+// to five times, when another writer changed it in between) when it exists. A CRD is
 // waited for until it is Established, and discovery refreshed, before objects of its kind are
 // created. RemoveObjects deletes them again, in reverse order.
 #pragma once
