@@ -377,6 +377,10 @@ class BackupRun {
   void RecordWarning(std::string_view ns, bool cluster, std::string_view resource,
                      std::string_view name, std::string_view msg, std::string_view error);
   std::optional<kube::ApiResource> Type(std::string_view group, std::string_view resource) const;
+  // A paged list's first page, not older than the namespace list (a consistent read at the
+  // start): the API server then answers from its watch cache instead of first asking etcd for
+  // the latest revision, and each list still sees every change made before the backup started.
+  kube::ListOptions FreshPaged(std::string selector = "") const;
   std::string Now();
 
   kube::Client& client_;
@@ -391,6 +395,8 @@ class BackupRun {
   std::chrono::system_clock::time_point start_;
   kube::DiscoveryIndex index_;
   std::vector<LiveNamespace> live_namespaces_;
+  // The namespace list's resourceVersion; every list of the backup is "not older than" it.
+  std::string list_resource_version_;
   std::set<std::string> label_excluded_namespaces_;
   NamespaceSelection namespaces_;
   std::optional<ResourceFilter> filter_;
@@ -548,30 +554,46 @@ void BackupRun::Prepare() {
       api::GetValidName(backup_.spec.storage_location);
 }
 
+kube::ListOptions BackupRun::FreshPaged(std::string selector) const {
+  kube::ListOptions o = Paged(options_.page_size, std::move(selector));
+  if (!list_resource_version_.empty()) {
+    o.resource_version = list_resource_version_;
+    o.resource_version_match = "NotOlderThan";
+  }
+  return o;
+}
+
 Status BackupRun::ListNamespaces() {
   // Core v1 namespaces: served by every API server, so listed before discovery has answered.
   kube::ResourceRef ns_ref;
   ns_ref.gvr = {"", "v1", "namespaces"};
   ns_ref.namespaced = false;
   kube::ObjectMetaParser parser;
-  Status s = client_.List(ns_ref, Paged(options_.page_size), [&](std::string_view item) -> Status {
-    ASSIGN_OR_RETURN(kube::ObjectMeta meta, parser.Parse(item));
-    LiveNamespace ns;
-    ns.name = meta.name;
-    ns.labels = meta.labels;
-    ns.json = meta.kind.empty() ? WithTypeMeta(item, "v1", "Namespace") : std::string(item);
-    ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(item));
-    const nlohmann::json* phase = nullptr;
-    if (auto st = j.find("status"); st != j.end() && st->is_object()) {
-      if (auto p = st->find("phase"); p != st->end()) {
-        phase = &*p;
-      }
-    }
-    ns.active = meta.deletion_timestamp.empty() &&
-                (phase == nullptr || (phase->is_string() && *phase == "Active"));
-    live_namespaces_.push_back(std::move(ns));
-    return OkStatus();
-  });
+  kube::ListMeta listed;
+  Status s = client_.List(
+      ns_ref, Paged(options_.page_size),
+      [&](std::string_view item) -> Status {
+        ASSIGN_OR_RETURN(kube::ObjectMeta meta, parser.Parse(item));
+        LiveNamespace ns;
+        ns.name = meta.name;
+        ns.labels = meta.labels;
+        ns.json = meta.kind.empty() ? WithTypeMeta(item, "v1", "Namespace") : std::string(item);
+        ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(item));
+        const nlohmann::json* phase = nullptr;
+        if (auto st = j.find("status"); st != j.end() && st->is_object()) {
+          if (auto p = st->find("phase"); p != st->end()) {
+            phase = &*p;
+          }
+        }
+        ns.active = meta.deletion_timestamp.empty() &&
+                    (phase == nullptr || (phase->is_string() && *phase == "Active"));
+        live_namespaces_.push_back(std::move(ns));
+        return OkStatus();
+      },
+      nullptr, &listed);
+  if (s.ok()) {
+    list_resource_version_ = listed.resource_version;
+  }
   return s;
 }
 
@@ -888,7 +910,7 @@ Status BackupRun::RunOneList(const ListJob& job, WorkQueue& queue, kube::ObjectM
   const kube::ApiResource& type = job.task.type;
   const std::string gr = archive::GroupResourceString(type.gvr.group, type.gvr.resource);
   const std::string type_meta = TypeMetaMembers(type.gvr.GroupVersion(), type.kind);
-  kube::ListOptions options = Paged(options_.page_size, job.selector);
+  kube::ListOptions options = FreshPaged(job.selector);
   int64_t seen = 0;
   int64_t reported = 0;
   bool cancelled = false;
@@ -936,7 +958,10 @@ Status BackupRun::RunOneList(const ListJob& job, WorkQueue& queue, kube::ObjectM
     if (meta.continue_token.empty()) {
       return OkStatus();
     }
+    // A continue token carries its own resourceVersion; the server refuses both.
     options.continue_token = meta.continue_token;
+    options.resource_version.clear();
+    options.resource_version_match.clear();
   }
 }
 
@@ -985,8 +1010,7 @@ Status BackupRun::WriteServiceAccountBindings() {
   std::set<std::string> roles;
   kube::ObjectMetaParser parser;
   Status s = client_.List(
-      kube::ResourceRef::For(*crb), Paged(options_.page_size),
-      [&](std::string_view item) -> Status {
+      kube::ResourceRef::For(*crb), FreshPaged(), [&](std::string_view item) -> Status {
         ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(item));
         bool match = false;
         if (j.contains("subjects") && j["subjects"].is_array()) {

@@ -500,6 +500,44 @@ TEST_F(BackupEngineTest, AQueueSmallerThanOneItemStillMovesEverything) {
       40);
 }
 
+// Every list's first page asks for data not older than the namespace list (answered from the API
+// server's watch cache); a continued page carries only its continue token, as the API server
+// requires.
+TEST_F(BackupEngineTest, ListsAreNotOlderThanTheNamespaceList) {
+  BackupEngineOptions options;
+  options.page_size = 1;
+  api::Backup done = Run(Named("fresh"), options);
+  ASSERT_EQ(done.status.phase, "Completed") << done.status.failure_reason;
+  const std::vector<std::string> requests = api_.Requests();
+  std::string namespaces_rv;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].starts_with("/api/v1/namespaces?")) {
+      namespaces_rv = FakeApiServer::ListResourceVersion(i);
+      break;  // the first page
+    }
+  }
+  ASSERT_FALSE(namespaces_rv.empty());
+  const std::string not_older =
+      "resourceVersion=" + namespaces_rv + "&resourceVersionMatch=NotOlderThan";
+  int first_pages = 0;
+  int continued = 0;
+  for (const std::string& r : requests) {
+    if (r.starts_with("/api/v1/namespaces?") || r.find("limit=") == std::string::npos) {
+      continue;  // the namespace list itself, discovery, gets
+    }
+    SCOPED_TRACE(r);
+    if (r.find("continue=") != std::string::npos) {
+      ++continued;
+      EXPECT_EQ(r.find("resourceVersion"), std::string::npos);
+    } else {
+      ++first_pages;
+      EXPECT_NE(r.find(not_older), std::string::npos);
+    }
+  }
+  EXPECT_GT(first_pages, 10);
+  EXPECT_GT(continued, 0);
+}
+
 TEST_F(BackupEngineTest, ExistingBackupIsNotOverwritten) {
   ASSERT_TRUE(store_.PutString(objstore::ObjectKey("backups/x/velero-backup.json"), "{}").ok());
   api::Backup done = Run(Named("x"));

@@ -54,6 +54,12 @@ class FakeApiServer : public http::Transport {
     unserved_.insert(resource);
   }
 
+  // The resourceVersion a list answers: 100 plus the index of its first page's request in
+  // Requests().
+  static std::string ListResourceVersion(size_t request_index) {
+    return std::to_string(100 + request_index);
+  }
+
   // The paths (with query) of every request so far.
   std::vector<std::string> Requests() {
     const std::lock_guard<std::mutex> lock(mu_);
@@ -63,8 +69,10 @@ class FakeApiServer : public http::Transport {
   using http::Transport::Send;
   Result<http::Response> Send(const http::Request& request, const http::BodySink* sink) override {
     std::string url = request.url.substr(sizeof(kServer) - 1);
+    size_t index = 0;
     {
       const std::lock_guard<std::mutex> lock(mu_);
+      index = requests_.size();
       requests_.push_back(url);
     }
     std::string path = url;
@@ -78,7 +86,7 @@ class FakeApiServer : public http::Transport {
         query[kv.substr(0, eq)] = eq == std::string::npos ? "" : Unescape(kv.substr(eq + 1));
       }
     }
-    http::Response resp = Serve(path, query);
+    http::Response resp = Serve(path, query, index);
     if (sink != nullptr && resp.status >= 200 && resp.status < 300) {
       if (request.on_headers) {
         RETURN_IF_ERROR(request.on_headers(resp));
@@ -147,7 +155,8 @@ class FakeApiServer : public http::Transport {
     return apis.dump();
   }
 
-  http::Response Serve(const std::string& path, const std::map<std::string, std::string>& query) {
+  http::Response Serve(const std::string& path, const std::map<std::string, std::string>& query,
+                       size_t index) {
     if (path == "/api") {
       return Json(200, ReadFile("api-agg.json"));
     }
@@ -232,9 +241,13 @@ class FakeApiServer : public http::Transport {
         matching.push_back(&obj);
       }
     }
+    // A continue token is "<next index>/<resourceVersion>": every page of a list carries the
+    // first page's resourceVersion, as the API server's do.
     size_t start = 0;
+    std::string resource_version = ListResourceVersion(index);
     if (auto it = query.find("continue"); it != query.end() && !it->second.empty()) {
       start = std::stoul(it->second);
+      resource_version = it->second.substr(it->second.find('/') + 1);
     }
     size_t limit = matching.size();
     if (auto it = query.find("limit"); it != query.end()) {
@@ -243,13 +256,13 @@ class FakeApiServer : public http::Transport {
     const size_t end = std::min(matching.size(), start + limit);
     nlohmann::json list = {{"kind", "List"},
                            {"apiVersion", "v1"},
-                           {"metadata", {{"resourceVersion", "42"}}},
+                           {"metadata", {{"resourceVersion", resource_version}}},
                            {"items", nlohmann::json::array()}};
     for (size_t k = start; k < end; ++k) {
       list["items"].push_back(*matching[k]);
     }
     if (end < matching.size()) {
-      list["metadata"]["continue"] = std::to_string(end);
+      list["metadata"]["continue"] = std::to_string(end) + "/" + resource_version;
       list["metadata"]["remainingItemCount"] = matching.size() - end;
     }
     return Json(200, list.dump());
