@@ -951,12 +951,36 @@ Status RestoreRun::WaitForCrds() {
       clock_.SleepFor(options_.poll_interval);
     }
   }
-  // New types are served now: refresh discovery before their custom resources.
-  Result<std::shared_ptr<const kube::DiscoveryIndex>> fresh = discovery_.Refresh();
-  if (!fresh.ok()) {
-    return fresh.status().WithContext("refreshing discovery after restoring CRDs");
+  // New types are served now: refresh discovery before their custom resources. The API server
+  // publishes a new type in discovery on its own schedule, not with the Established condition,
+  // so discovery is fetched again until it lists the resource of every CRD whose custom
+  // resources this restore has (a CRD's name is "<plural>.<group>"), within the same deadline.
+  while (true) {
+    Result<std::shared_ptr<const kube::DiscoveryIndex>> fresh = discovery_.Refresh();
+    if (!fresh.ok()) {
+      return fresh.status().WithContext("refreshing discovery after restoring CRDs");
+    }
+    std::string missing;
+    for (const std::string& name : crds) {
+      auto id = gr_ids_.find(name);
+      if (id == gr_ids_.end() || selected_of_type_[id->second] == 0) {
+        continue;  // none of its custom resources are restored
+      }
+      Result<kube::ApiResource> type = (*fresh)->Resolve(name);
+      if (!type.ok() || GrString(type->gvr) != name) {
+        missing = name;
+        break;
+      }
+    }
+    if (missing.empty()) {
+      return OkStatus();
+    }
+    if (clock_.Now() >= deadline) {
+      log_.Warn("discovery does not list " + Quote(missing) + " yet; its items may fail");
+      return OkStatus();
+    }
+    clock_.SleepFor(options_.poll_interval);
   }
-  return OkStatus();
 }
 
 void RestoreRun::AddMessage(uint32_t gr, uint64_t ordinal, bool error, const std::string& target_ns,

@@ -575,6 +575,27 @@ TEST_F(RestoreEngineTest, OverloadedServerHalvesConcurrencyAndRetries) {
   EXPECT_THAT(failed.results["errors"]["namespaces"]["ns1"][0], HasSubstr("429 TooManyRequests"));
 }
 
+// A CRD restored with its custom resources: the API server says Established before discovery
+// lists the new type, so discovery is fetched again until it does, and the resources are created.
+TEST_F(RestoreEngineTest, CustomResourcesWaitUntilDiscoveryListsTheirNewType) {
+  const Json crd_spec = {
+      {"spec",
+       {{"group", "example.com"},
+        {"scope", "Namespaced"},
+        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
+        {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true}}})}}}};
+  StoreBackup("b1", {NamespaceItem("ns1"),
+                     MakeItem("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                              "CustomResourceDefinition", "", "widgets.example.com", crd_spec),
+                     MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w1"),
+                     MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w2")});
+  server_.PublishCrdsAfterFetches(3);
+  RestoreOutcome out = Run(MakeRestore("b1"));
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.results.dump();
+  EXPECT_THAT(server_.Names("example.com", "widgets"), ElementsAre("ns1/w1", "ns1/w2"));
+  EXPECT_GE(server_.DiscoveryFetches(), 3);
+}
+
 TEST_F(RestoreEngineTest, CreatesInParallelUpToTheConcurrencyAndResultsAreDeterministic) {
   std::vector<Item> items = {NamespaceItem("ns1")};
   for (int i = 0; i < 40; ++i) {

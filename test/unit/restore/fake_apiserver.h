@@ -84,6 +84,13 @@ class FakeApiServer : public http::Transport {
     const std::lock_guard<std::mutex> lock(mu_);
     return discovery_fetches_;
   }
+  // A created CustomResourceDefinition is Established at once, and its resource appears in the
+  // discovery documents only from the `n`-th fetch of /apis after its creation (as the API server
+  // publishes a new type on its own schedule).
+  void PublishCrdsAfterFetches(int n) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    publish_after_fetches_ = n;
+  }
   // The next `n` creates are answered 429 Too Many Requests.
   void Fail429(int n) { fail_429_ = n; }
   // The highest number of creates that were in the server at once.
@@ -142,12 +149,14 @@ class FakeApiServer : public http::Transport {
       ++requests_[request.method];
       if (path == "/apis") {
         ++discovery_fetches_;
+        PublishDueCrds();
       }
     }
     if (path == "/api") {
       return Reply(200, api_);
     }
     if (path == "/apis") {
+      const std::lock_guard<std::mutex> lock(mu_);
       return Reply(200, apis_);
     }
     std::vector<std::string> segs;
@@ -267,13 +276,49 @@ class FakeApiServer : public http::Transport {
     if (resource == "namespaces") {
       obj["status"] = {{"phase", "Active"}};
     }
+    if (resource == "customresourcedefinitions") {
+      obj["status"]["conditions"] = Json::array({{{"type", "Established"}, {"status", "True"}},
+                                                 {{"type", "NamesAccepted"}, {"status", "True"}}});
+      unpublished_.emplace_back(obj, publish_after_fetches_);
+    }
     objects_[key] = obj;
     creation_order_.push_back(resource + " " + (ns.empty() ? "" : ns + "/") + name);
     return Reply(201, obj.dump());
   }
 
+  // Adds to the /apis document every created CRD whose fetch countdown has run out.
+  void PublishDueCrds() {
+    for (auto it = unpublished_.begin(); it != unpublished_.end();) {
+      if (--it->second > 0) {
+        ++it;
+        continue;
+      }
+      const Json& spec = it->first["spec"];
+      Json versions = Json::array();
+      for (const Json& v : spec["versions"]) {
+        versions.push_back(
+            {{"version", v["name"]},
+             {"resources",
+              Json::array({{{"resource", spec["names"]["plural"]},
+                            {"responseKind",
+                             {{"group", spec["group"]},
+                              {"version", v["name"]},
+                              {"kind", spec["names"]["kind"]}}},
+                            {"scope", spec["scope"]},
+                            {"singularResource", spec["names"]["singular"]},
+                            {"verbs", {"create", "get", "list", "patch", "update", "delete"}}}})}});
+      }
+      Json doc = Json::parse(apis_);
+      doc["items"].push_back({{"metadata", {{"name", spec["group"]}}}, {"versions", versions}});
+      apis_ = doc.dump();
+      it = unpublished_.erase(it);
+    }
+  }
+
   std::string api_;
-  std::string apis_;
+  std::string apis_;                               // guarded by mu_ once the server runs
+  std::vector<std::pair<Json, int>> unpublished_;  // CRDs and their fetch countdowns
+  int publish_after_fetches_ = 1;
   std::mutex mu_;
   std::map<std::string, Json> objects_;
   std::vector<std::string> creation_order_;
