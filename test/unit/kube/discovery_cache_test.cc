@@ -9,6 +9,7 @@ namespace arca::kube {
 namespace {
 
 using fakes::FakeTransport;
+using fakes::ForPath;
 
 std::string Aggregated(const std::string& group, const std::string& resource) {
   return R"({"kind":"APIGroupDiscoveryList","items":[{"metadata":{"name":")" + group +
@@ -34,8 +35,9 @@ class DiscoveryCacheTest : public ::testing::Test {
 
   // One discovery round: /api, then /apis serving `resource` in group "g".
   void ServeDiscovery(const std::string& resource) {
-    transport_.script.emplace_back(200, Aggregated("", "pods"));
-    transport_.script.emplace_back(200, Aggregated("g", resource));
+    // /api and /apis are fetched at once: each answer goes to its own path.
+    transport_.script.push_back(ForPath("/api", 200, Aggregated("", "pods")));
+    transport_.script.push_back(ForPath("/apis", 200, Aggregated("g", resource)));
   }
 
   FakeTransport transport_;
@@ -76,8 +78,11 @@ TEST_F(DiscoveryCacheTest, AMissRefreshesOnceThenWaits) {
 }
 
 TEST_F(DiscoveryCacheTest, ErrorsAreReturnedAndNotCached) {
-  transport_.script.emplace_back(
-      403, R"({"kind":"Status","code":403,"reason":"Forbidden","message":"no discovery"})");
+  for (const char* path : {"/api", "/apis"}) {
+    transport_.script.push_back(
+        ForPath(path, 403,
+                R"({"kind":"Status","code":403,"reason":"Forbidden","message":"no discovery"})"));
+  }
   DiscoveryCache cache(*client_, clock_);
   EXPECT_EQ(cache.Get().status().code(), StatusCode::kPermissionDenied);
   ServeDiscovery("widgets");
