@@ -25,9 +25,6 @@
 //        backup_bench --child ceiling|ceiling-cache N   (internal: one ceiling run, prints the
 //        count)
 
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,11 +41,10 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "common/clock.h"
 #include "kube/connection.h"
 #include "kube/kubeconfig.h"
-
-extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
 
 namespace arca::bench {
 namespace {
@@ -245,50 +241,17 @@ Status Seed(kube::Client& client, int n) {
   return OkStatus();
 }
 
-// Runs argv with stdout into `on_stdout`, returning wall time and the child's peak RSS.
+// Runs argv with stdout into `on_stdout`: wall time, CPU time and the child's peak RSS.
 Measured RunMeasured(const std::vector<std::string>& argv,
                      const std::function<void(std::string_view)>& on_stdout) {
+  const ChildRun run = RunChild(argv, on_stdout);
   Measured m;
-  std::array<int, 2> out{};
-  if (::pipe(out.data()) != 0) {
-    return m;
+  if (run.started) {
+    m.seconds = run.seconds;
+    m.cpu_seconds = run.cpu_seconds;
+    m.max_rss_kib = run.max_rss_kib;
+    m.exit_code = run.exit_code;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> args = argv;
-  std::vector<char*> c_args;
-  c_args.reserve(args.size() + 1);
-  for (std::string& a : args) {
-    c_args.push_back(a.data());
-  }
-  c_args.push_back(nullptr);
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    return m;
-  }
-  std::array<char, 65536> buf{};
-  ssize_t got = 0;
-  while ((got = ::read(out[0], buf.data(), buf.size())) > 0) {
-    on_stdout(std::string_view(buf.data(), static_cast<size_t>(got)));
-  }
-  ::close(out[0]);
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.max_rss_kib = usage.ru_maxrss;
-  auto tv = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  m.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
-  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return m;
 }
 

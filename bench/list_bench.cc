@@ -6,9 +6,6 @@
 // Usage: kube_list_bench --n N --namespaces M   (KUBECONFIG and kubectl on PATH)
 //        kube_list_bench --child paged|single LABEL   (internal: one listing, prints the count)
 
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -22,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "common/clock.h"
 #include "http/curl_transport.h"
 #include "kube/connection.h"
@@ -29,10 +27,11 @@
 #include "kube/kubeconfig.h"
 #include "kube/list_stream.h"
 
-extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
-
 namespace arca::kube {
 namespace {
+
+using bench::ChildRun;
+using bench::RunChild;
 
 constexpr int kSeedThreads = 8;
 
@@ -184,43 +183,13 @@ Status Seed(Client& client, int n, int namespaces) {
 // Runs argv with stdout into `on_stdout`, returning wall time and the child's peak RSS.
 Measured RunMeasured(const std::vector<std::string>& argv,
                      const std::function<void(std::string_view)>& on_stdout) {
+  const ChildRun run = RunChild(argv, on_stdout);
   Measured m;
-  std::array<int, 2> out{};
-  if (::pipe(out.data()) != 0) {
-    return m;
+  if (run.started) {
+    m.seconds = run.seconds;
+    m.max_rss_kib = run.max_rss_kib;
+    m.exit_code = run.exit_code;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> args = argv;
-  std::vector<char*> c_args;
-  c_args.reserve(args.size() + 1);
-  for (std::string& a : args) {
-    c_args.push_back(a.data());
-  }
-  c_args.push_back(nullptr);
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, c_args[0], &actions, nullptr, c_args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    return m;
-  }
-  std::array<char, 65536> buf{};
-  ssize_t n = 0;
-  while ((n = ::read(out[0], buf.data(), buf.size())) > 0) {
-    on_stdout(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  ::close(out[0]);
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.max_rss_kib = usage.ru_maxrss;
-  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return m;
 }
 

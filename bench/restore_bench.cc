@@ -35,9 +35,7 @@
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
 //        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
 
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +54,7 @@
 #include "api/backup.h"
 #include "api/restore.h"
 #include "backup/engine.h"
+#include "child_process.h"
 #include "common/clock.h"
 #include "kube/connection.h"
 #include "kube/kubeconfig.h"
@@ -64,10 +63,11 @@
 #include "restore/engine.h"
 #include "support/peak_rss.h"
 
-extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
-
 namespace arca::restore {
 namespace {
+
+using bench::ChildRun;
+using bench::RunChild;
 
 using Json = nlohmann::json;
 
@@ -272,49 +272,23 @@ Result<Json> RestoreInChild(const std::string& backup, const std::string& restor
                             const std::string& mode, int concurrency, const std::string& prefix) {
   std::vector<std::string> args = {
       "/proc/self/exe", "--child", backup, restore, mode, std::to_string(concurrency), prefix};
-  std::vector<char*> argv;
-  for (std::string& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) {
-    return InternalError("pipe failed");
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  pid_t pid = 0;
-  const auto start = std::chrono::steady_clock::now();
-  int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (rc != 0) {
-    close(pipe_fds[0]);
-    return InternalError(std::string("posix_spawn: ") + std::strerror(rc));
-  }
   std::string output;
-  char buf[4096];
-  for (ssize_t got; (got = read(pipe_fds[0], buf, sizeof(buf))) > 0;) {
-    output.append(buf, static_cast<size_t>(got));
+  const ChildRun run = RunChild(args, [&output](std::string_view chunk) { output.append(chunk); });
+  if (!run.started) {
+    return InternalError("cannot start the restore child " + args.front());
   }
-  close(pipe_fds[0]);
-  int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
-  const double wall = Since(start);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (run.exit_code != 0) {
     return InternalError("the restore child failed: " + output);
   }
-  Json j = Json::parse(output.substr(output.rfind('{')), nullptr, false);
-  if (j.is_discarded()) {
+  const size_t brace = output.rfind('{');
+  Json j = brace == std::string::npos ? Json() : Json::parse(output.substr(brace), nullptr, false);
+  if (!j.is_object()) {
     return InternalError("the restore child printed no JSON: " + output);
   }
   j["peak_rss_kib"] = j["own_peak_rss_kib"];
-  j["ru_maxrss_kib"] = usage.ru_maxrss;
-  j["cpu_seconds"] = CpuSeconds(usage);
-  j["process_seconds"] = wall;
+  j["ru_maxrss_kib"] = run.max_rss_kib;
+  j["cpu_seconds"] = run.cpu_seconds;
+  j["process_seconds"] = run.seconds;
   return j;
 }
 

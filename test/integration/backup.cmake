@@ -11,7 +11,7 @@ endforeach()
 set_tests_properties(backup.excluded_namespace PROPERTIES RUN_SERIAL TRUE)
 
 # The backup benchmark's driver (bench/backup runs it; it is not a test), and its smoke test.
-add_executable(backup_bench ${PROJECT_SOURCE_DIR}/bench/backup_bench.cc)
+add_executable(backup_bench ${PROJECT_SOURCE_DIR}/bench/backup_bench.cc ${PROJECT_SOURCE_DIR}/bench/child_process.cc)
 target_link_libraries(backup_bench PRIVATE arca::kube)
 arca_copts(backup_bench)
 arca_integration_test(NAME bench.backup_smoke
