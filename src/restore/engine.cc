@@ -905,6 +905,10 @@ Status RestoreRun::EnsureNamespace(const std::string& target, const std::string&
   return OkStatus();
 }
 
+// How long, and how often, discovery is fetched again until it lists a restored CRD's type.
+constexpr std::chrono::seconds kDiscoveryListWait{30};
+constexpr std::chrono::milliseconds kDiscoveryPollInterval{100};
+
 Status RestoreRun::WaitForCrds() {
   std::vector<std::string> crds;
   {
@@ -954,7 +958,11 @@ Status RestoreRun::WaitForCrds() {
   // New types are served now: refresh discovery before their custom resources. The API server
   // publishes a new type in discovery on its own schedule, not with the Established condition,
   // so discovery is fetched again until it lists the resource of every CRD whose custom
-  // resources this restore has (a CRD's name is "<plural>.<group>"), within the same deadline.
+  // resources this restore has (a CRD's name is "<plural>.<group>"), every 100 ms for up to
+  // 30 s (a CRD that serves none of its versions is Established and never listed).
+  const auto listed_by = std::min(deadline, clock_.Now() + kDiscoveryListWait);
+  const auto interval =
+      std::min<std::chrono::nanoseconds>(options_.poll_interval, kDiscoveryPollInterval);
   while (true) {
     Result<std::shared_ptr<const kube::DiscoveryIndex>> fresh = discovery_.Refresh();
     if (!fresh.ok()) {
@@ -975,11 +983,11 @@ Status RestoreRun::WaitForCrds() {
     if (missing.empty()) {
       return OkStatus();
     }
-    if (clock_.Now() >= deadline) {
+    if (clock_.Now() >= listed_by) {
       log_.Warn("discovery does not list " + Quote(missing) + " yet; its items may fail");
       return OkStatus();
     }
-    clock_.SleepFor(options_.poll_interval);
+    clock_.SleepFor(interval);
   }
 }
 

@@ -596,6 +596,32 @@ TEST_F(RestoreEngineTest, CustomResourcesWaitUntilDiscoveryListsTheirNewType) {
   EXPECT_GE(server_.DiscoveryFetches(), 3);
 }
 
+// A CRD that is Established but never listed (it serves none of its versions, say) holds the
+// restore up for 30 s of polling at most; its custom resources then fail as an unserved type's.
+TEST_F(RestoreEngineTest, ACrdThatDiscoveryNeverListsStopsTheWaitAfterThirtySeconds) {
+  const Json crd_spec = {
+      {"spec",
+       {{"group", "example.com"},
+        {"scope", "Namespaced"},
+        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
+        {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true}}})}}}};
+  StoreBackup("b1", {NamespaceItem("ns1"),
+                     MakeItem("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                              "CustomResourceDefinition", "", "widgets.example.com", crd_spec),
+                     MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w1")});
+  server_.PublishCrdsAfterFetches(1000000);
+  const auto start = clock_.Now();
+  RecordingObserver observer;
+  RestoreOutcome out = Run(MakeRestore("b1"), {}, &observer);
+  EXPECT_EQ(out.restore.status.phase, "PartiallyFailed");
+  EXPECT_THAT(out.results["errors"]["namespaces"]["ns1"][0],
+              HasSubstr("the cluster does not serve widgets.example.com"));
+  EXPECT_GE(clock_.Now() - start, std::chrono::seconds(30));
+  EXPECT_LT(clock_.Now() - start, std::chrono::seconds(32));
+  EXPECT_LE(server_.DiscoveryFetches(), 310);
+  EXPECT_THAT(observer.lines, Contains(HasSubstr("level=warning msg=\"discovery does not list")));
+}
+
 TEST_F(RestoreEngineTest, CreatesInParallelUpToTheConcurrencyAndResultsAreDeterministic) {
   std::vector<Item> items = {NamespaceItem("ns1")};
   for (int i = 0; i < 40; ++i) {
