@@ -575,18 +575,22 @@ TEST_F(RestoreEngineTest, OverloadedServerHalvesConcurrencyAndRetries) {
   EXPECT_THAT(failed.results["errors"]["namespaces"]["ns1"][0], HasSubstr("429 TooManyRequests"));
 }
 
-// A CRD restored with its custom resources: the API server says Established before discovery
-// lists the new type, so discovery is fetched again until it does, and the resources are created.
-TEST_F(RestoreEngineTest, CustomResourcesWaitUntilDiscoveryListsTheirNewType) {
-  const Json crd_spec = {
+// The CustomResourceDefinition of example.com's namespaced Widgets (v1).
+Item WidgetCrd() {
+  const Json spec = {
       {"spec",
        {{"group", "example.com"},
         {"scope", "Namespaced"},
         {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
         {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true}}})}}}};
-  StoreBackup("b1", {NamespaceItem("ns1"),
-                     MakeItem("apiextensions.k8s.io", "v1", "customresourcedefinitions",
-                              "CustomResourceDefinition", "", "widgets.example.com", crd_spec),
+  return MakeItem("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                  "CustomResourceDefinition", "", "widgets.example.com", spec);
+}
+
+// A CRD restored with its custom resources: the API server says Established before discovery
+// lists the new type, so discovery is fetched again until it does, and the resources are created.
+TEST_F(RestoreEngineTest, CustomResourcesWaitUntilDiscoveryListsTheirNewType) {
+  StoreBackup("b1", {NamespaceItem("ns1"), WidgetCrd(),
                      MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w1"),
                      MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w2")});
   server_.PublishCrdsAfterFetches(3);
@@ -599,15 +603,7 @@ TEST_F(RestoreEngineTest, CustomResourcesWaitUntilDiscoveryListsTheirNewType) {
 // A CRD that is Established but never listed (it serves none of its versions, say) holds the
 // restore up for 30 s of polling at most; its custom resources then fail as an unserved type's.
 TEST_F(RestoreEngineTest, ACrdThatDiscoveryNeverListsStopsTheWaitAfterThirtySeconds) {
-  const Json crd_spec = {
-      {"spec",
-       {{"group", "example.com"},
-        {"scope", "Namespaced"},
-        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
-        {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true}}})}}}};
-  StoreBackup("b1", {NamespaceItem("ns1"),
-                     MakeItem("apiextensions.k8s.io", "v1", "customresourcedefinitions",
-                              "CustomResourceDefinition", "", "widgets.example.com", crd_spec),
+  StoreBackup("b1", {NamespaceItem("ns1"), WidgetCrd(),
                      MakeItem("example.com", "v1", "widgets", "Widget", "ns1", "w1")});
   server_.PublishCrdsAfterFetches(1000000);
   const auto start = clock_.Now();
