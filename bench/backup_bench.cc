@@ -420,7 +420,12 @@ int Main(int argc, char** argv) {
   auto median_ratio = [&](size_t column) {
     std::vector<double> ratios;
     for (int round = 0; round < rounds; ++round) {
-      const double c = std::min(runs[0][round].seconds, runs[1][round].seconds);
+      const Measured& a = runs[0][round];
+      const Measured& b = runs[1][round];
+      if (a.exit_code != 0 || b.exit_code != 0) {
+        continue;  // a failed ceiling is no reference
+      }
+      const double c = std::min(a.seconds, b.seconds);
       if (c > 0 && runs[column][round].exit_code == 0) {
         ratios.push_back(runs[column][round].seconds / c);
       }
