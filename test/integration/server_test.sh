@@ -655,7 +655,10 @@ YAML
   # Every phase each backup shows, in order, from a watch that starts at the resource version of
   # an empty list, so that no change is missed however late the watch connects.
   local rv
-  rv=$(kubectl get backups -n "$ns" -o jsonpath='{.metadata.resourceVersion}')
+  # (From the raw list: `kubectl get -o jsonpath` prints the empty version of the list it builds.)
+  rv=$(kubectl get --raw "/apis/velero.io/v1/namespaces/$ns/backups" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+  [ -n "$rv" ] || fail "no resourceVersion for the backup list"
   kubectl get --raw "/apis/velero.io/v1/namespaces/$ns/backups?watch=1&resourceVersion=$rv" \
     >"$work/watch.json" 2>/dev/null &
   pids+=($!)
