@@ -85,6 +85,8 @@ Result<Priorities> PrioritiesFlag(std::string_view flag_name, std::string_view v
   return p;
 }
 
+constexpr char kControllerRevisions[] = "controllerrevisions.apps";
+
 std::vector<std::vector<std::string>> RestoreGroups(
     const std::vector<std::string>& backup_group_resources, const Priorities& priorities,
     const ResourceResolver& resolve) {
@@ -129,6 +131,12 @@ std::vector<std::vector<std::string>> RestoreGroups(
   std::set<std::string> low;
   for (const std::string& name : priorities.low) {
     low.insert(resolve_name(name));
+  }
+  // ControllerRevisions go before the shared group, as Velero's alphabetical walk has them: the
+  // DaemonSets and StatefulSets that own them are in that group, and once one of those exists its
+  // controller makes the revision itself, under the same name, without the restore's labels.
+  if (low.count(kControllerRevisions) == 0) {
+    take(kControllerRevisions, nullptr);
   }
   std::vector<std::string> rest;
   for (const std::string& gr : present) {  // std::set iterates in sorted order

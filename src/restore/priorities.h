@@ -41,10 +41,11 @@ using ResourceResolver = std::function<std::string(const std::string& name)>;
 // groups: one type is created wholly before any type of a later group starts. CRDs and each type
 // of the high and low lists are a group of their own; the types named in neither list share one
 // priority in Velero (which goes through them alphabetically), and are one group here, in
-// alphabetical order. Types named in the priorities but absent from the backup do not appear;
-// each type appears once. Without a resolver, a priority name matches the backup's type of that
-// exact name, or else the one type whose resource part is that name when exactly one such type
-// is present.
+// alphabetical order, except ControllerRevisions, a group of their own just before it (their
+// owners' controllers would make them otherwise). Types named in the priorities but absent from the
+// backup do not appear; each type appears once. Without a resolver, a priority name matches the
+// backup's type of that exact name, or else the one type whose resource part is that name when
+// exactly one such type is present.
 std::vector<std::vector<std::string>> RestoreGroups(
     const std::vector<std::string>& backup_group_resources, const Priorities& priorities,
     const ResourceResolver& resolve = nullptr);

@@ -64,6 +64,13 @@ TEST(RestoreGroupsTest, UnlistedTypesShareOneGroupListedTypesHaveTheirOwn) {
                   Group{"secrets"}, Group{"configmaps"}, Group{"deployments.apps"},
                   Group{"endpointslices.discovery.k8s.io", "widgets.example.com"},
                   Group{"clusters.cluster.x-k8s.io"}, Group{"apps.kappctrl.k14s.io"}));
+  // ControllerRevisions come before the DaemonSets and StatefulSets that own them, which would
+  // otherwise make them first.
+  EXPECT_THAT(RestoreGroups({"statefulsets.apps", "daemonsets.apps", "controllerrevisions.apps",
+                             "deployments.apps", "pods"},
+                            DefaultPriorities()),
+              ElementsAre(Group{"pods"}, Group{"controllerrevisions.apps"},
+                          Group{"daemonsets.apps", "deployments.apps", "statefulsets.apps"}));
   // Only listed types: no shared group.
   EXPECT_THAT(RestoreGroups({"secrets", "namespaces"}, DefaultPriorities()),
               ElementsAre(Group{"namespaces"}, Group{"secrets"}));
