@@ -60,6 +60,13 @@ std::string StrAt(const Json& j, const char* a, const char* b = nullptr) {
   return v != nullptr && v->is_string() ? v->get<std::string>() : "";
 }
 
+// Puts the Service fields TakeUnownedAllocatedFields took back into `obj`.
+void RestoreAllocated(Json& obj, const Json& allocated) {
+  for (const auto& [field, value] : allocated.items()) {
+    obj["spec"][field] = value;
+  }
+}
+
 std::string GrString(const kube::GroupVersionResource& gvr) {
   return archive::GroupResourceString(gvr.group, gvr.resource);
 }
@@ -318,13 +325,19 @@ class RestoreRun {
   Status FinishGroup(size_t group);
   void DispatchNamespaces(uint32_t gr);
   void RestoreItem(Task& task);
+  // Creates `obj`, then restores its status and field ownership. `keep_allocated`: a Service's
+  // allocated fields stay in the create (see TakeUnownedAllocatedFields).
   Action CreateItem(Task& task, const std::string& target_ns, const kube::ApiResource& type,
-                    Json& obj, const Json& saved_status, const Json& backed_up_managed_fields);
+                    Json& obj, const Json& saved_status, const Json& backed_up_managed_fields,
+                    bool keep_allocated = false);
   Result<std::string> CreateWithBackoff(const kube::ResourceRef& collection,
                                         const std::string& body, const std::string& id,
                                         const kube::WriteOptions& write = {});
+  // An object that exists already: compared with `obj` and reported, merged or updated as
+  // Velero does. `live_text`: the object as read, if the caller read it.
   Action HandleExisting(const kube::ResourceRef& ref, const std::string& gr, Json& obj,
-                        const std::string& target_ns);
+                        const std::string& target_ns,
+                        std::optional<std::string> live_text = std::nullopt);
   // Whether the saved status goes back through the status subresource (restoreStatus, or the
   // object's velero.io/restore-status annotation).
   bool StatusWanted(const kube::ApiResource& type, const std::string& gr, const Json& obj,
@@ -842,62 +855,62 @@ Status RestoreRun::EnsureNamespace(const std::string& target, const std::string&
       return OkStatus();
     }
   }
+  // Absent, it is created from the backed-up Namespace (labels, annotations, spec), without the
+  // restore labels. The create comes first: a restore mostly makes its namespaces, and a create
+  // that finds one (409) costs no more than the read that follows it.
+  Json ns = Json::object();
+  ns["apiVersion"] = "v1";
+  ns["kind"] = "Namespace";
+  ns["metadata"] = Json{{"name", target}};
+  if (auto it = backed_up_namespaces_.find(source); it != backed_up_namespaces_.end()) {
+    Json backed = Json::parse(it->second, nullptr, false);
+    if (const Json* md = Find(backed, "metadata"); md != nullptr) {
+      for (const char* key : {"labels", "annotations"}) {
+        if (const Json* v = Find(*md, key); v != nullptr && v->is_object()) {
+          ns["metadata"][key] = *v;
+        }
+      }
+    }
+    if (const Json* sp = Find(backed, "spec"); sp != nullptr && sp->is_object()) {
+      ns["spec"] = *sp;
+    }
+  }
+  const std::string body = ns.dump();
   kube::ResourceRef ref;
   ref.gvr = {.group = "", .version = "v1", .resource = "namespaces"};
   ref.namespaced = false;
+  kube::ResourceRef coll = ref;
   ref.name = target;
   const auto deadline = clock_.Now() + options_.namespace_terminating_timeout;
   Action action = Action::kSkipped;
   while (true) {
-    Result<std::string> live = client_.Get(ref);
-    if (live.ok()) {
-      Json j = Json::parse(*live, nullptr, false);
-      const bool terminating = StrAt(j, "status", "phase") == "Terminating" ||
-                               !StrAt(j, "metadata", "deletionTimestamp").empty();
-      if (!terminating) {
-        break;
-      }
-      if (clock_.Now() >= deadline) {
-        return DeadlineExceededError("namespace " + Quote(target) +
-                                     " is still terminating; wait until it is gone, or restore "
-                                     "into another namespace with a namespace mapping");
-      }
-      clock_.SleepFor(options_.poll_interval);
-      continue;
-    }
-    if (live.status().code() != StatusCode::kNotFound) {
-      return live.status();
-    }
-    // Absent: create it from the backed-up Namespace (labels, annotations, spec), without the
-    // restore labels.
-    Json ns = Json::object();
-    ns["apiVersion"] = "v1";
-    ns["kind"] = "Namespace";
-    ns["metadata"] = Json{{"name", target}};
-    if (auto it = backed_up_namespaces_.find(source); it != backed_up_namespaces_.end()) {
-      Json backed = Json::parse(it->second, nullptr, false);
-      if (const Json* md = Find(backed, "metadata"); md != nullptr) {
-        for (const char* key : {"labels", "annotations"}) {
-          if (const Json* v = Find(*md, key); v != nullptr && v->is_object()) {
-            ns["metadata"][key] = *v;
-          }
-        }
-      }
-      if (const Json* sp = Find(backed, "spec"); sp != nullptr && sp->is_object()) {
-        ns["spec"] = *sp;
-      }
-    }
-    kube::ResourceRef coll = ref;
-    coll.name.clear();
-    Result<std::string> created = CreateWithBackoff(coll, ns.dump(), "namespace " + target);
-    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
-      return created.status();
-    }
+    Result<std::string> created = CreateWithBackoff(coll, body, "namespace " + target);
     if (created.ok()) {
       action = Action::kCreated;
       log_.Info("created namespace " + Quote(target));
+      break;
     }
-    break;
+    // It exists (or this user may not create namespaces): one that is not terminating is used.
+    Result<std::string> live = client_.Get(ref);
+    if (!live.ok()) {
+      if (live.status().code() == StatusCode::kNotFound &&
+          created.status().code() == StatusCode::kAlreadyExists && clock_.Now() < deadline) {
+        continue;  // deleted between the create and the read: create it again
+      }
+      return live.status().code() == StatusCode::kNotFound ? created.status() : live.status();
+    }
+    Json j = Json::parse(*live, nullptr, false);
+    const bool terminating = StrAt(j, "status", "phase") == "Terminating" ||
+                             !StrAt(j, "metadata", "deletionTimestamp").empty();
+    if (!terminating) {
+      break;
+    }
+    if (clock_.Now() >= deadline) {
+      return DeadlineExceededError("namespace " + Quote(target) +
+                                   " is still terminating; wait until it is gone, or restore "
+                                   "into another namespace with a namespace mapping");
+    }
+    clock_.SleepFor(options_.poll_interval);
   }
   Record("v1/Namespace", target, action);
   const std::lock_guard<std::mutex> lock(mu_);
@@ -1170,7 +1183,7 @@ Result<std::string> RestoreRun::CreateWithBackoff(const kube::ResourceRef& colle
 
 Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
                               const kube::ApiResource& type, Json& obj, const Json& saved_status,
-                              const Json& backed_up_managed_fields) {
+                              const Json& backed_up_managed_fields, bool keep_allocated) {
   const std::string& gr = grs_[task.gr];
   kube::ResourceRef ref;
   ref.gvr = type.gvr;
@@ -1185,21 +1198,38 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
                                       !backed_up_managed_fields.empty();
   const bool want_status = StatusWanted(type, gr, obj, saved_status);
   // The created object is parsed whole only when something needs more than its managedFields.
-  const bool need_object = want_status || gr == "pods";
+  bool need_object = want_status || gr == "pods";
   kube::WriteOptions write;
   if (restore_managed_fields && !options_.exact_managed_fields && !want_status) {
     write.field_manager = SingleUpdateManager(backed_up_managed_fields, api_version);
   }
+  // A Service's allocated fields its manager did not own are left to the allocator.
+  Json allocated = Json::object();
   if (!write.field_manager.empty()) {
     const Json& entry = backed_up_managed_fields[0];
+    if (gr == "services" && !keep_allocated) {
+      allocated = TakeUnownedAllocatedFields(entry.value("fieldsV1", Json()), obj);
+      need_object = need_object || !allocated.empty();
+    }
     if (FieldsPresent(entry.value("fieldsV1", Json()), obj)) {
       obj["metadata"].erase("managedFields");  // the create gives the same entry without them
+    }
+  }
+  kube::ResourceRef one = ref;
+  one.name = task.name;
+  if (!target_ns.empty() && MadeInEveryNamespace(gr, task.name)) {
+    // Mostly there already: read first, as Velero looks in its cache first.
+    Result<std::string> live = client_.Get(one);
+    if (live.ok()) {
+      RestoreAllocated(obj, allocated);
+      return HandleExisting(one, gr, obj, target_ns, std::move(*live));
     }
   }
   Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id, write);
   ref.name = task.name;
   if (!created.ok()) {
     if (created.status().code() == StatusCode::kAlreadyExists) {
+      RestoreAllocated(obj, allocated);
       return HandleExisting(ref, gr, obj, target_ns);
     }
     AddMessage(task.gr, task.ordinal, true, target_ns,
@@ -1209,6 +1239,27 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   Json created_obj;
   if (need_object) {
     created_obj = Json::parse(*created, nullptr, false);
+  }
+  if (!allocated.empty() && !AllocatedFieldsMatch(allocated, created_obj)) {
+    // This cluster allocates other values than the backed-up ones: the object is made again as
+    // Velero makes it, with them in the create.
+    log_.Info(id + ": the cluster allocated other " + allocated.dump() +
+              "; creating it again with the backed-up values");
+    kube::DeleteOptions precondition;
+    precondition.precondition_uid = StrAt(created_obj, "metadata", "uid");
+    Result<std::string> deleted = client_.Delete(ref, precondition);
+    if (!deleted.ok() && deleted.status().code() != StatusCode::kNotFound) {
+      AddMessage(task.gr, task.ordinal, true, target_ns,
+                 "error restoring " + id + ": it was created with other allocated fields than " +
+                     allocated.dump() +
+                     " and could not be deleted to create it again: " + deleted.status().message());
+      return Action::kFailed;
+    }
+    RestoreAllocated(obj, allocated);
+    if (!backed_up_managed_fields.is_null()) {
+      obj["metadata"]["managedFields"] = backed_up_managed_fields;
+    }
+    return CreateItem(task, target_ns, type, obj, saved_status, backed_up_managed_fields, true);
   }
   if (gr == kCrdGr) {
     const std::lock_guard<std::mutex> lock(mu_);
@@ -1342,11 +1393,12 @@ Json MergeServiceAccounts(const Json& live, const Json& backed_up) {
 }
 
 Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::string& gr, Json& obj,
-                                  const std::string& target_ns) {
+                                  const std::string& target_ns, std::optional<std::string> read) {
   const uint32_t gr_id = gr_ids_.at(gr);
   const std::string kind = StrAt(obj, "kind");
   const std::string& name = ref.name;
-  Result<std::string> live_text = client_.Get(ref);
+  Result<std::string> live_text =
+      read.has_value() ? Result<std::string>(std::move(*read)) : client_.Get(ref);
   if (!live_text.ok()) {
     AddMessage(gr_id, 0, true, target_ns,
                "error restoring " + ref.Describe() +

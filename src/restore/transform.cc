@@ -567,6 +567,53 @@ bool FieldsPresent(const Json& fields, const Json& object) {
   return true;
 }
 
+Json TakeUnownedAllocatedFields(const Json& fields, Json& service) {
+  Json taken = Json::object();
+  if (Str(Field(service, "kind")) != "Service" || Str(Field(service, "apiVersion")) != "v1" ||
+      !fields.is_object()) {
+    return taken;
+  }
+  const auto spec = service.find("spec");
+  if (spec == service.end() || !spec->is_object()) {
+    return taken;
+  }
+  const auto owned_spec = fields.find("f:spec");
+  for (const char* field : {"clusterIPs", "ipFamilies", "ipFamilyPolicy"}) {
+    const auto it = spec->find(field);
+    if (it == spec->end()) {
+      continue;
+    }
+    const bool owned = owned_spec != fields.end() && owned_spec->is_object() &&
+                       owned_spec->contains(std::string("f:") + field);
+    if (!owned) {
+      taken[field] = *it;
+    }
+  }
+  for (const auto& [field, value] : taken.items()) {
+    spec->erase(field);
+  }
+  return taken;
+}
+
+bool AllocatedFieldsMatch(const Json& taken, const Json& created) {
+  const Json* spec = Field(created, "spec");
+  if (spec == nullptr) {
+    return taken.empty();
+  }
+  for (const auto& [field, value] : taken.items()) {
+    const Json* now = Field(*spec, field.c_str());
+    if (now == nullptr || *now != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool MadeInEveryNamespace(std::string_view group_resource, std::string_view name) {
+  return (group_resource == "configmaps" && name == "kube-root-ca.crt") ||
+         (group_resource == "serviceaccounts" && name == "default");
+}
+
 const std::vector<std::string>& NonRestorableResources() {
   static const std::vector<std::string> kList = {
       "nodes",

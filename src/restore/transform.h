@@ -82,6 +82,24 @@ bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created);
 // body can go without them: less for the API server to decode and track.
 bool FieldsPresent(const Json& fields, const Json& object);
 
+// The fields of a Service that the API server allocates after its field manager ran (so that no
+// manager owns them unless its request set them): spec.clusterIPs, spec.ipFamilies and
+// spec.ipFamilyPolicy. For a Service created as its single Update manager (SingleUpdateManager),
+// the ones that manager's entry (`fields`, its fieldsV1) does not own are taken out of `service`
+// and returned as an object (field name to backed-up value; empty when there are none, or when
+// `service` is not a Service), so that the create leaves them to the allocator and the entry comes
+// out as it was backed up. The caller checks what the server allocated with
+// AllocatedFieldsMatch.
+Json TakeUnownedAllocatedFields(const Json& fields, Json& service);
+
+// True when `created` (the created Service) has every field of `taken` with the same value.
+bool AllocatedFieldsMatch(const Json& taken, const Json& created);
+
+// Whether the cluster makes an object of this name itself in every namespace: the ConfigMap
+// kube-root-ca.crt and the ServiceAccount default. The restore reads these before it creates them,
+// since the create would mostly answer AlreadyExists.
+bool MadeInEveryNamespace(std::string_view group_resource, std::string_view name);
+
 // The types Velero never restores; the restore controller adds them to excludedResources and
 // refuses them in includedResources.
 const std::vector<std::string>& NonRestorableResources();

@@ -570,6 +570,11 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: multi, namespace: mf-a, labels: {arca-test: mf}}
 data: {a: "1"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: headless, namespace: mf-a, labels: {arca-test: mf}}
+spec: {clusterIP: None, selector: {app: mf}, ports: [{port: 80}]}
 )");
   Kubectl("label configmap multi -n mf-a extra=1");
   CommandResult ssa =
@@ -603,6 +608,22 @@ data: {a: "1"}
   EXPECT_TRUE(single[0]["fieldsV1"]["f:metadata"]["f:labels"].contains("f:velero.io/restore-name"));
   EXPECT_EQ(live_fields("mf-a", "multi"), original_fields("multi"));
   EXPECT_EQ(live_fields("mf-a", "applied"), original_fields("applied"));
+  // The headless Service: the API server allocated clusterIPs, ipFamilies and ipFamilyPolicy, so
+  // kubectl's entry does not own them; the create leaves them to the allocator, which gives the
+  // same values, and the entry comes back as it was.
+  const Json& headless = originals["services|mf-a|headless"];
+  ASSERT_EQ(headless["metadata"]["managedFields"].size(), 1u) << headless.dump();
+  ASSERT_FALSE(
+      headless["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"].contains("f:ipFamilies"))
+      << headless.dump();
+  Result<Json> service = Live("services", "mf-a", "headless", "v1");
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  EXPECT_TRUE(SameOwnershipAfterCreate(headless["metadata"]["managedFields"],
+                                       (*service)["metadata"]["managedFields"]))
+      << (*service)["metadata"]["managedFields"].dump();
+  for (const char* field : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) {
+    EXPECT_EQ((*service)["spec"][field], headless["spec"][field]) << field;
+  }
   // Ownership works as before the backup: another manager's apply conflicts with the owner.
   CommandResult conflict =
       Sh("printf '%s' \"$INPUT\" | kubectl apply --server-side --field-manager=intruder -f -",

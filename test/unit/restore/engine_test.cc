@@ -473,6 +473,146 @@ TEST_F(RestoreEngineTest, ExistingObjectsAreComparedNeverSilentlyOverwritten) {
                        "in-cluster version is different than the backed-up version"));
 }
 
+TEST_F(RestoreEngineTest, NamespacesAreCreatedFirstAndReadOnlyWhenTheyExist) {
+  StoreBackup("b1", {NamespaceItem("fresh", {{"team", "a"}}), ConfigMap("fresh", "c"),
+                     NamespaceItem("there"), ConfigMap("there", "c"), NamespaceItem("leaving"),
+                     ConfigMap("leaving", "c")});
+  server_.Put("", "namespaces", "",
+              {{"metadata", {{"name", "there"}}}, {"status", {{"phase", "Active"}}}});
+  // Terminating, and gone at the third read.
+  server_.Put("", "namespaces", "",
+              {{"metadata", {{"name", "leaving"}, {"deletionTimestamp", "2026-11-26T11:59:00Z"}}},
+               {"status", {{"phase", "Terminating"}}}});
+  server_.RemoveAfterReads("", "namespaces", "", "leaving", 3);
+  RestoreOutcome out = Run(MakeRestore("b1"));
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.results.dump();
+  EXPECT_EQ(server_.Object("", "namespaces", "", "fresh")["metadata"]["labels"]["team"], "a");
+  EXPECT_THAT(server_.Names("", "configmaps"), ElementsAre("fresh/c", "leaving/c", "there/c"));
+  // "fresh": one create. "there": a create (409) and a read. "leaving": a create (409) and a
+  // read (terminating) twice, a create (409) and the read that finds it gone, the create that
+  // makes it.
+  EXPECT_EQ(server_.Requests("GET", "namespaces"), 4);
+  EXPECT_EQ(server_.Requests("POST", "namespaces"), 6);
+  EXPECT_THAT(out.resource_list.ToJson()["v1/Namespace"],
+              ElementsAre("fresh(created)", "leaving(created)", "there(skipped)"));
+}
+
+TEST_F(RestoreEngineTest, ANamespaceThatStaysTerminatingFailsItsItemsAfterTheTimeout) {
+  StoreBackup("b1", {NamespaceItem("leaving"), ConfigMap("leaving", "c")});
+  server_.Put("", "namespaces", "",
+              {{"metadata", {{"name", "leaving"}, {"deletionTimestamp", "2026-11-26T11:59:00Z"}}},
+               {"status", {{"phase", "Terminating"}}}});
+  RestoreOptions options;
+  options.namespace_terminating_timeout = std::chrono::seconds(5);
+  RestoreOutcome out = Run(MakeRestore("b1"), options);
+  EXPECT_EQ(out.restore.status.phase, "PartiallyFailed");
+  EXPECT_THAT(out.results["errors"]["namespaces"]["leaving"],
+              Contains(HasSubstr("namespace \"leaving\" is still terminating; wait until it is "
+                                 "gone, or restore into another namespace")));
+  EXPECT_THAT(server_.Names("", "configmaps"), IsEmpty());
+}
+
+TEST_F(RestoreEngineTest, TheObjectsEveryNamespaceHasAreReadBeforeTheyAreCreated) {
+  // kube-root-ca.crt and the default ServiceAccount exist in "ns1" (the cluster made them), not
+  // yet in "ns2".
+  std::vector<Item> items = {NamespaceItem("ns1"), NamespaceItem("ns2")};
+  for (const char* ns : {"ns1", "ns2"}) {
+    items.push_back(ConfigMap(ns, "kube-root-ca.crt", {{"data", {{"ca.crt", "PEM"}}}}));
+    items.push_back(MakeItem("", "v1", "serviceaccounts", "ServiceAccount", ns, "default"));
+    items.push_back(ConfigMap(ns, "app"));
+  }
+  StoreBackup("b1", items);
+  server_.Put("", "namespaces", "",
+              {{"metadata", {{"name", "ns1"}}}, {"status", {{"phase", "Active"}}}});
+  Json ca = ConfigMap("ns1", "kube-root-ca.crt", {{"data", {{"ca.crt", "PEM"}}}}).object;
+  ca["metadata"]["uid"] = "live";
+  server_.Put("", "configmaps", "ns1", ca);
+  server_.Put("", "serviceaccounts", "ns1",
+              {{"apiVersion", "v1"},
+               {"kind", "ServiceAccount"},
+               {"metadata", {{"name", "default"}, {"namespace", "ns1"}, {"uid", "live"}}}});
+  RestoreOutcome out = Run(MakeRestore("b1"));
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.results.dump();
+  // ns1's are read and not created; ns2's are read (absent) and created; "app" only created.
+  EXPECT_EQ(server_.Requests("GET", "configmaps"), 2);
+  EXPECT_EQ(server_.Requests("GET", "serviceaccounts"), 2);
+  EXPECT_EQ(server_.Requests("POST", "configmaps"), 3);
+  EXPECT_EQ(server_.Requests("POST", "serviceaccounts"), 1);
+  EXPECT_EQ(server_.Object("", "configmaps", "ns1", "kube-root-ca.crt")["metadata"]["uid"], "live");
+  EXPECT_EQ(server_.Object("", "configmaps", "ns2", "kube-root-ca.crt")["data"]["ca.crt"], "PEM");
+  EXPECT_THAT(out.resource_list.ToJson()["v1/ConfigMap"],
+              ElementsAre("ns1/app(created)", "ns1/kube-root-ca.crt(skipped)", "ns2/app(created)",
+                          "ns2/kube-root-ca.crt(created)"));
+  EXPECT_THAT(out.resource_list.ToJson()["v1/ServiceAccount"],
+              ElementsAre("ns1/default(skipped)", "ns2/default(created)"));
+}
+
+// A headless Service as `kubectl create` leaves it: the API server allocated clusterIPs,
+// ipFamilies and ipFamilyPolicy after its field manager ran, so kubectl's entry does not own them.
+Item HeadlessService(const std::string& name) {
+  Json fields = {{"f:metadata", {{"f:labels", {{".", Json::object()}, {"f:app", Json::object()}}}}},
+                 {"f:spec",
+                  {{"f:clusterIP", Json::object()},
+                   {"f:ports", {{".", Json::object()}}},
+                   {"f:selector", Json::object()},
+                   {"f:sessionAffinity", Json::object()},
+                   {"f:type", Json::object()}}}};
+  return MakeItem("", "v1", "services", "Service", "ns1", name,
+                  {{"metadata",
+                    {{"labels", {{"app", name}}},
+                     {"managedFields", Json::array({{{"manager", "kubectl-create"},
+                                                     {"operation", "Update"},
+                                                     {"apiVersion", "v1"},
+                                                     {"time", "2026-01-01T00:00:00Z"},
+                                                     {"fieldsType", "FieldsV1"},
+                                                     {"fieldsV1", fields}}})}}},
+                   {"spec",
+                    {{"clusterIP", "None"},
+                     {"clusterIPs", {"None"}},
+                     {"ipFamilies", {"IPv4"}},
+                     {"ipFamilyPolicy", "SingleStack"},
+                     {"ports", {{{"port", 80}, {"protocol", "TCP"}}}},
+                     {"selector", {{"app", name}}},
+                     {"sessionAffinity", "None"},
+                     {"type", "ClusterIP"}}}});
+}
+
+TEST_F(RestoreEngineTest, AServiceLeavesTheFieldsNoManagerOwnedToTheAllocator) {
+  StoreBackup("b1", {NamespaceItem("ns1"), HeadlessService("web")});
+  RestoreOutcome out = Run(MakeRestore("b1"));
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.results.dump();
+  std::vector<Json> bodies = server_.CreateBodies("services");
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_FALSE(bodies[0]["spec"].contains("clusterIPs"));
+  EXPECT_FALSE(bodies[0]["spec"].contains("ipFamilies"));
+  EXPECT_FALSE(bodies[0]["spec"].contains("ipFamilyPolicy"));
+  EXPECT_EQ(bodies[0]["spec"]["clusterIP"], "None");
+  Json svc = server_.Object("", "services", "ns1", "web");
+  EXPECT_EQ(svc["spec"]["clusterIPs"], Json::array({"None"}));
+  EXPECT_EQ(svc["spec"]["ipFamilies"], Json::array({"IPv4"}));
+  EXPECT_EQ(svc["spec"]["ipFamilyPolicy"], "SingleStack");
+  EXPECT_EQ(server_.Requests("DELETE", "services"), 0);
+}
+
+TEST_F(RestoreEngineTest, AServiceTheClusterAllocatesOtherwiseIsMadeAgainAsBackedUp) {
+  server_.SetServiceIpFamily("IPv6");
+  StoreBackup("b1", {NamespaceItem("ns1"), HeadlessService("web")});
+  RecordingObserver observer;
+  RestoreOutcome out = Run(MakeRestore("b1"), {}, &observer);
+  EXPECT_EQ(out.restore.status.phase, "Completed") << out.results.dump();
+  std::vector<Json> bodies = server_.CreateBodies("services");
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_FALSE(bodies[0]["spec"].contains("ipFamilies"));
+  EXPECT_EQ(bodies[1]["spec"]["ipFamilies"], Json::array({"IPv4"}));
+  EXPECT_EQ(server_.Requests("DELETE", "services"), 1);
+  Json svc = server_.Object("", "services", "ns1", "web");
+  EXPECT_EQ(svc["spec"]["ipFamilies"], Json::array({"IPv4"}));
+  EXPECT_EQ(svc["spec"]["clusterIPs"], Json::array({"None"}));
+  EXPECT_EQ(svc["metadata"]["managedFields"][0]["manager"], "kubectl-create");
+  EXPECT_THAT(observer.lines, Contains(HasSubstr("the cluster allocated other")));
+  EXPECT_THAT(out.resource_list.ToJson()["v1/Service"], ElementsAre("ns1/web(created)"));
+}
+
 TEST_F(RestoreEngineTest, HostileTarballsAreRefusedWithNothingRestored) {
   const std::string good =
       TarFile("metadata/version", "1.1.0\n") +

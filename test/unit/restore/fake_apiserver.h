@@ -4,8 +4,11 @@
 // resource, namespace and name: POST creates (409 AlreadyExists for a taken name), GET reads or
 // lists, PUT replaces (also /status), PATCH applies a JSON merge patch, DELETE removes. The server
 // adds uid, resourceVersion and creationTimestamp, and appends its own managedFields entry to a
-// created object that brings managedFields, as the real server does. Faults: the next N creates
-// can be answered 429. Thread-safe; counts requests by method.
+// created object that brings managedFields, as the real server does. A created Service gets the
+// fields the real server allocates when the body lacks them (spec.clusterIPs from clusterIP,
+// spec.ipFamilies of the cluster's family, spec.ipFamilyPolicy SingleStack). Faults: the next N
+// creates can be answered 429. Thread-safe; counts requests by method, and by method and
+// resource.
 #pragma once
 
 #include <atomic>
@@ -78,6 +81,27 @@ class FakeApiServer : public http::Transport {
   int Requests(const std::string& method) {
     const std::lock_guard<std::mutex> lock(mu_);
     return requests_[method];
+  }
+  // Requests of one method to one resource ("GET", "namespaces"), whatever the name.
+  int Requests(const std::string& method, const std::string& resource) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return requests_[method + " " + resource];
+  }
+  // The bodies of the creates of a resource, in order (also the refused ones).
+  std::vector<Json> CreateBodies(const std::string& resource) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return create_bodies_[resource];
+  }
+  // The IP family a created Service gets when its body names none ("IPv4" unless set).
+  void SetServiceIpFamily(const std::string& family) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    ip_family_ = family;
+  }
+  // The stored object goes away at the `reads`-th GET of it (as a terminating namespace does).
+  void RemoveAfterReads(const std::string& group, const std::string& resource,
+                        const std::string& ns, const std::string& name, int reads) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    remove_after_reads_[Key(group, resource, ns, name)] = reads;
   }
   // How many times the discovery documents were fetched (GET /apis).
   int DiscoveryFetches() {
@@ -191,10 +215,19 @@ class FakeApiServer : public http::Transport {
       name = rest.size() > 1 ? rest[1] : "";
       sub = rest.size() > 2 ? rest[2] : "";
     }
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      ++requests_[request.method + " " + resource];
+    }
     if (request.method == "POST") {
       return Create(group, resource, ns, request.body);
     }
     const std::lock_guard<std::mutex> lock(mu_);
+    if (auto r = remove_after_reads_.find(Key(group, resource, ns, name));
+        request.method == "GET" && r != remove_after_reads_.end() && --r->second <= 0) {
+      objects_.erase(r->first);
+      remove_after_reads_.erase(r);
+    }
     if (request.method == "GET" && name.empty()) {
       Json list = {{"apiVersion", "v1"},
                    {"kind", "List"},
@@ -259,6 +292,7 @@ class FakeApiServer : public http::Transport {
       return StatusReply(400, "BadRequest", "the namespace of the object does not match");
     }
     const std::lock_guard<std::mutex> lock(mu_);
+    create_bodies_[resource].push_back(obj);
     if (!ns.empty() && objects_.count(Key("", "namespaces", "", ns)) == 0) {
       return StatusReply(404, "NotFound", "namespaces \"" + ns + "\" not found");
     }
@@ -275,6 +309,18 @@ class FakeApiServer : public http::Transport {
     }
     if (resource == "namespaces") {
       obj["status"] = {{"phase", "Active"}};
+    }
+    if (resource == "services" && obj["spec"].is_object()) {
+      Json& spec = obj["spec"];
+      if (!spec.contains("clusterIPs")) {
+        spec["clusterIPs"] = Json::array({spec.value("clusterIP", "10.0.0.1")});
+      }
+      if (!spec.contains("ipFamilies")) {
+        spec["ipFamilies"] = Json::array({ip_family_});
+      }
+      if (!spec.contains("ipFamilyPolicy")) {
+        spec["ipFamilyPolicy"] = "SingleStack";
+      }
     }
     if (resource == "customresourcedefinitions") {
       obj["status"]["conditions"] = Json::array({{{"type", "Established"}, {"status", "True"}},
@@ -323,6 +369,9 @@ class FakeApiServer : public http::Transport {
   std::map<std::string, Json> objects_;
   std::vector<std::string> creation_order_;
   std::map<std::string, int> requests_;
+  std::map<std::string, std::vector<Json>> create_bodies_;
+  std::map<std::string, int> remove_after_reads_;
+  std::string ip_family_ = "IPv4";
   int discovery_fetches_ = 0;
   int64_t rv_ = 100;
   int64_t uid_ = 0;

@@ -255,6 +255,38 @@ TEST(ManagedFieldsTest, FieldsPresentLooksThroughMapsOnly) {
   EXPECT_FALSE(FieldsPresent(Json(), service));
 }
 
+TEST(ManagedFieldsTest, AServiceGivesUpTheAllocatedFieldsItsManagerDoesNotOwn) {
+  const Json fields = J(R"({"f:spec":{"f:clusterIP":{},"f:ipFamilyPolicy":{},"f:ports":{}}})");
+  Json service = J(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},
+      "spec":{"clusterIP":"None","clusterIPs":["None"],"ipFamilies":["IPv4"],
+      "ipFamilyPolicy":"PreferDualStack","ports":[{"port":80}]}})");
+  const Json taken = TakeUnownedAllocatedFields(fields, service);
+  // ipFamilyPolicy is the manager's (it asked for PreferDualStack): it stays in the create.
+  EXPECT_EQ(taken, J(R"({"clusterIPs":["None"],"ipFamilies":["IPv4"]})"));
+  EXPECT_EQ(service["spec"], J(R"({"clusterIP":"None","ipFamilyPolicy":"PreferDualStack",
+      "ports":[{"port":80}]})"));
+  Json allocated = service;
+  allocated["spec"]["clusterIPs"] = J(R"(["None"])");
+  allocated["spec"]["ipFamilies"] = J(R"(["IPv4"])");
+  EXPECT_TRUE(AllocatedFieldsMatch(taken, allocated));
+  allocated["spec"]["ipFamilies"] = J(R"(["IPv6"])");
+  EXPECT_FALSE(AllocatedFieldsMatch(taken, allocated));
+  allocated["spec"].erase("ipFamilies");
+  EXPECT_FALSE(AllocatedFieldsMatch(taken, allocated));
+  EXPECT_TRUE(AllocatedFieldsMatch(Json::object(), J(R"({"spec":{}})")));
+  // Not a Service: nothing taken.
+  Json cm = J(R"({"apiVersion":"v1","kind":"ConfigMap","spec":{"ipFamilies":["IPv4"]}})");
+  EXPECT_TRUE(TakeUnownedAllocatedFields(fields, cm).empty());
+  EXPECT_TRUE(cm["spec"].contains("ipFamilies"));
+}
+
+TEST(ManagedFieldsTest, OnlyKubeRootCaAndTheDefaultAccountAreMadeInEveryNamespace) {
+  EXPECT_TRUE(MadeInEveryNamespace("configmaps", "kube-root-ca.crt"));
+  EXPECT_TRUE(MadeInEveryNamespace("serviceaccounts", "default"));
+  EXPECT_FALSE(MadeInEveryNamespace("configmaps", "default"));
+  EXPECT_FALSE(MadeInEveryNamespace("secrets", "kube-root-ca.crt"));
+}
+
 TEST(ManagedFieldsTest, SingleUpdateEntryNamesItsManager) {
   EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "v1"), "kubectl-create");
   EXPECT_EQ(SingleUpdateManager(J(kBackedUp), "apps/v1"), "");  // another version
