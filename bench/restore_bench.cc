@@ -26,12 +26,17 @@
 //      namespace deletion as each restore is, so that both meet the same state of the cluster
 //      (etcd's history, the controllers' caches) and its drift over the run; each restore's
 //      ratio is to the ceiling of its round, and the summary gives each mode's median ratio.
+//   6. Every timed phase (each ceiling, each restore) starts at least 31 s after the DELETE of
+//      the namespaces it fills (kLiveLookupWindow below), unless `--no-settle`: inside that window
+//      the API server reads the namespace from etcd for every create into it, so a phase would
+//      pay an extra request per object for as much of its run as the window covers.
 // Prints a table and, as the last line, one JSON object with the figures: "ceiling" and
 // "restore_<mode>" are those of the round with the median ratio (of the first mode), "rounds"
 // has every round, and "median_ratio" each mode's median.
 //
 // Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] [--modes M1,M2|none]
 //                      [--rounds R] [--ceiling-order interleaved|restore|namespace]
+//                      [--no-settle]
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
 //        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
 
@@ -47,6 +52,7 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -180,13 +186,27 @@ Status CreateNamespaces(kube::Client& client, int64_t namespaces) {
   return OkStatus();
 }
 
-Status DeleteNamespaces(kube::Client& client, int64_t namespaces) {
+// For 30 s after a namespace's DELETE, the API server's NamespaceLifecycle admission reads the
+// namespace from etcd on every create into a namespace of that name (its forceLiveLookup cache;
+// measured: 50 creates into a namespace made again after a delete, 50 extra namespace GETs; none
+// after 32 s). A timed phase that starts inside that window pays an extra request per object for
+// part or all of its run, depending on how long the deletion took.
+constexpr std::chrono::seconds kLiveLookupWindow{31};
+
+// Deletes the benchmark's namespaces and waits until they are gone; with `settle`, also until the
+// live lookup window of their DELETE has passed, so that every timed phase meets the same API
+// server.
+Status DeleteNamespaces(kube::Client& client, int64_t namespaces, bool settle) {
+  std::optional<std::chrono::steady_clock::time_point> deleted_at;
   for (int64_t n = 0; n < namespaces; ++n) {
     kube::ResourceRef ref = Ref("", "namespaces", "");
     ref.name = "rbench-" + std::to_string(n);
     Result<std::string> r = client.Delete(ref);
     if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
       return r.status();
+    }
+    if (r.ok()) {
+      deleted_at = std::chrono::steady_clock::now();
     }
   }
   for (int64_t n = 0; n < namespaces; ++n) {
@@ -202,6 +222,9 @@ Status DeleteNamespaces(kube::Client& client, int64_t namespaces) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+  }
+  if (settle && deleted_at.has_value()) {
+    std::this_thread::sleep_until(*deleted_at + kLiveLookupWindow);
   }
   return OkStatus();
 }
@@ -338,6 +361,7 @@ int Main(int argc, char** argv) {
   int concurrency = RestoreOptions{}.concurrency;
   int rounds = 1;
   std::string ceiling_order = "interleaved";
+  bool settle = true;
   std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -354,6 +378,8 @@ int Main(int argc, char** argv) {
       rounds = std::atoi(argv[++i]);
     } else if (a == "--ceiling-order" && i + 1 < argc) {
       ceiling_order = argv[++i];
+    } else if (a == "--no-settle") {
+      settle = false;
     } else if (a == "--modes" && i + 1 < argc) {
       modes.clear();
       const std::string list = argv[++i];
@@ -366,7 +392,7 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] "
                    "[--modes default,velero,no-managed-fields-patch|none] [--rounds R] "
-                   "[--ceiling-order interleaved|restore|namespace]\n");
+                   "[--ceiling-order interleaved|restore|namespace] [--no-settle]\n");
       return 2;
     }
   }
@@ -410,7 +436,7 @@ int Main(int argc, char** argv) {
   int64_t in_backup = 0;
   for (int round = 1; round <= rounds; ++round) {
     const std::string suffix = rounds > 1 ? " #" + std::to_string(round) : "";
-    check(DeleteNamespaces(client, namespaces), "cleaning up");
+    check(DeleteNamespaces(client, namespaces, settle), "cleaning up");
     check(CreateNamespaces(client, namespaces), "creating namespaces");
     rusage before{};
     getrusage(RUSAGE_SELF, &before);
@@ -451,7 +477,7 @@ int Main(int argc, char** argv) {
           backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
     }
     for (const std::string& mode : modes) {
-      check(DeleteNamespaces(client, namespaces), "deleting namespaces");
+      check(DeleteNamespaces(client, namespaces, settle), "deleting namespaces");
       const std::string restore_name =
           "r-" + mode + (rounds > 1 ? "-" + std::to_string(round) : "");
       Result<Json> run = RestoreInChild("w", restore_name, mode, concurrency, prefix);
@@ -479,7 +505,7 @@ int Main(int argc, char** argv) {
     }
     all_rounds.push_back(std::move(this_round));
   }
-  check(DeleteNamespaces(client, namespaces), "cleaning up");
+  check(DeleteNamespaces(client, namespaces, false), "cleaning up");
 
   // The round whose first mode's ratio is the median stands for the run.
   size_t median_round = 0;
