@@ -334,10 +334,10 @@ class RestoreRun {
                                         const std::string& body, const std::string& id,
                                         const kube::WriteOptions& write = {});
   // An object that exists already: compared with `obj` and reported, merged or updated as
-  // Velero does. `live_text`: the object as read, if the caller read it.
+  // Velero does. `read`: the object as read, if the caller read it.
   Action HandleExisting(const kube::ResourceRef& ref, const std::string& gr, Json& obj,
                         const std::string& target_ns,
-                        std::optional<std::string> live_text = std::nullopt);
+                        std::optional<std::string> read = std::nullopt);
   // Whether the saved status goes back through the status subresource (restoreStatus, or the
   // object's velero.io/restore-status annotation).
   bool StatusWanted(const kube::ApiResource& type, const std::string& gr, const Json& obj,
