@@ -1240,7 +1240,9 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   if (need_object) {
     created_obj = Json::parse(*created, nullptr, false);
   }
-  if (!allocated.empty() && !AllocatedFieldsMatch(allocated, created_obj)) {
+  // (An answer that is not an object cannot be compared; the managedFields check below decides.)
+  if (!allocated.empty() && created_obj.is_object() &&
+      !AllocatedFieldsMatch(allocated, created_obj)) {
     // This cluster allocates other values than the backed-up ones: the object is made again as
     // Velero makes it, with them in the create.
     log_.Info(id + ": the cluster allocated other " + allocated.dump() +
