@@ -14,13 +14,21 @@
 //      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS (VmHWM,
 //      read by the child at its end) is the restore's own. objects/s = objects created / wall time
 //      of the restore (discovery, tarball passes, namespace creation and result upload included).
-//      Modes (`--modes`, default all three, in this order):
+//      Modes (`--modes`, default all four, in this order):
 //        "default": field ownership restored, in the create where the result is the same (a
 //                   single Update entry), else by the merge patch after it;
 //        "velero":  Velero's way, each create followed by the merge patch that puts
 //                   metadata.managedFields back (--restore-managed-fields=exact);
 //        "no-managed-fields-patch": one create per object and no ownership restored, what the
 //                   ceiling does.
+//        "ideal":   not a restore: the API requests of a `default` restore (recorded once, after
+//                   the backup, by a restore that is not timed) sent again as fast as the
+//                   server takes them, in the restore's order (its type groups one after
+//                   another, a patch after its create) and with nothing done between them
+//                   (bench/request_replay.h). What the restore's requests cost the API server
+//                   in that order, and so the most any client could reach with them; its
+//                   ratio, next to the ceiling's 1.00, tells what the order and the extra
+//                   requests cost and what the restore's own work does.
 //      `--modes none` measures only the ceiling.
 //   5. `--rounds R` repeats 2 and 4 R times (the backup is made once), each ceiling after a
 //      namespace deletion as each restore is, so that both meet the same state of the cluster
@@ -38,7 +46,7 @@
 //                      [--rounds R] [--ceiling-order interleaved|restore|namespace]
 //                      [--no-settle]
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
-//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX   (internal)
+//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX [RECORD] (internal)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -49,6 +57,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -62,10 +71,12 @@
 #include "backup/engine.h"
 #include "child_process.h"
 #include "common/clock.h"
+#include "http/curl_transport.h"
 #include "kube/connection.h"
 #include "kube/kubeconfig.h"
 #include "objstore/location.h"
 #include "objstore/s3_config.h"
+#include "request_replay.h"
 #include "restore/engine.h"
 #include "support/peak_rss.h"
 
@@ -86,12 +97,35 @@ double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-Result<kube::ConnectionPtr> Connect() {
-  ASSIGN_OR_RETURN(kube::RestConfig config,
-                   kube::LoadRestConfig(kube::LoadOptions::FromEnvironment(std::nullopt, "")));
+Result<kube::RestConfig> LoadConfig() {
+  return kube::LoadRestConfig(kube::LoadOptions::FromEnvironment(std::nullopt, ""));
+}
+
+// The transport kube::Connection::Open makes for `config`.
+http::TransportPtr ApiTransport(const kube::RestConfig& config) {
+  http::TransportOptions transport;
+  transport.ca_pem = config.ca_pem;
+  transport.ca_file = config.ca_file;
+  transport.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
+  transport.proxy_url = config.proxy_url;
+  transport.tls_server_name = config.tls_server_name;
+  transport.accept_compressed = true;
+  return std::make_unique<http::CurlTransport>(transport);
+}
+
+// With `record`, every API request is also written to that file (bench/request_replay.h).
+Result<kube::ConnectionPtr> Connect(const std::string& record = "") {
+  ASSIGN_OR_RETURN(kube::RestConfig config, LoadConfig());
   kube::ClientOptions options;
   options.qps = 0;  // no client-side limit: the server is the limit
-  return kube::Connection::Open(std::move(config), RealClock(), options);
+  if (record.empty()) {
+    return kube::Connection::Open(std::move(config), RealClock(), options);
+  }
+  http::TransportPtr inner = ApiTransport(config);
+  ASSIGN_OR_RETURN(std::unique_ptr<bench::RecordingTransport> recording,
+                   bench::RecordingTransport::Open(std::move(inner), record));
+  return kube::Connection::OpenWithTransport(std::move(config), std::move(recording), RealClock(),
+                                             options);
 }
 
 Result<objstore::ObjectStorePtr> OpenStore(const std::string& prefix) {
@@ -292,9 +326,13 @@ Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int 
 
 // Runs the restore in a child process; returns its JSON line and peak RSS.
 Result<Json> RestoreInChild(const std::string& backup, const std::string& restore,
-                            const std::string& mode, int concurrency, const std::string& prefix) {
+                            const std::string& mode, int concurrency, const std::string& prefix,
+                            const std::string& record = "") {
   std::vector<std::string> args = {
       "/proc/self/exe", "--child", backup, restore, mode, std::to_string(concurrency), prefix};
+  if (!record.empty()) {
+    args.push_back(record);
+  }
   std::string output;
   const ChildRun run = RunChild(args, [&output](std::string_view chunk) { output.append(chunk); });
   if (!run.started) {
@@ -316,8 +354,8 @@ Result<Json> RestoreInChild(const std::string& backup, const std::string& restor
 }
 
 int Child(const std::string& backup, const std::string& restore_name, const std::string& mode,
-          int concurrency, const std::string& prefix) {
-  Result<kube::ConnectionPtr> conn = Connect();
+          int concurrency, const std::string& prefix, const std::string& record) {
+  Result<kube::ConnectionPtr> conn = Connect(record);
   Result<objstore::ObjectStorePtr> store = OpenStore(prefix);
   if (!conn.ok() || !store.ok()) {
     std::fprintf(stderr, "restore_bench child: %s %s\n", conn.status().ToString().c_str(),
@@ -362,11 +400,12 @@ int Main(int argc, char** argv) {
   int rounds = 1;
   std::string ceiling_order = "interleaved";
   bool settle = true;
-  std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch"};
+  std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch", "ideal"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--child" && i + 5 < argc) {
-      return Child(argv[i + 1], argv[i + 2], argv[i + 3], std::atoi(argv[i + 4]), argv[i + 5]);
+      return Child(argv[i + 1], argv[i + 2], argv[i + 3], std::atoi(argv[i + 4]), argv[i + 5],
+                   i + 6 < argc ? argv[i + 6] : "");
     }
     if (a == "--n" && i + 1 < argc) {
       n = std::atoll(argv[++i]);
@@ -380,6 +419,7 @@ int Main(int argc, char** argv) {
       ceiling_order = argv[++i];
     } else if (a == "--no-settle") {
       settle = false;
+
     } else if (a == "--modes" && i + 1 < argc) {
       modes.clear();
       const std::string list = argv[++i];
@@ -391,13 +431,14 @@ int Main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] "
-                   "[--modes default,velero,no-managed-fields-patch|none] [--rounds R] "
+                   "[--modes default,velero,no-managed-fields-patch,ideal|none] [--rounds R] "
                    "[--ceiling-order interleaved|restore|namespace] [--no-settle]\n");
       return 2;
     }
   }
   for (const std::string& mode : modes) {
-    if (mode != "default" && mode != "velero" && mode != "no-managed-fields-patch") {
+    if (mode != "default" && mode != "velero" && mode != "no-managed-fields-patch" &&
+        mode != "ideal") {
       std::fprintf(stderr, "restore_bench: unknown mode '%s'\n", mode.c_str());
       return 2;
     }
@@ -434,6 +475,10 @@ int Main(int argc, char** argv) {
   Json all_rounds = Json::array();
   std::map<std::string, std::vector<double>> ratios;  // mode -> per round
   int64_t in_backup = 0;
+  const std::string recording_path =
+      (std::filesystem::temp_directory_path() / (prefix + ".requests.jsonl")).string();
+  std::vector<bench::RecordedRequest> recording;
+  bench::ReplayPlan plan;
   for (int round = 1; round <= rounds; ++round) {
     const std::string suffix = rounds > 1 ? " #" + std::to_string(round) : "";
     check(DeleteNamespaces(client, namespaces, settle), "cleaning up");
@@ -475,9 +520,58 @@ int Main(int argc, char** argv) {
       // their services' labels; all of them are restored.
       in_backup =
           backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
+      if (std::find(modes.begin(), modes.end(), "ideal") != modes.end()) {
+        // The requests the "ideal" mode sends: those of a default restore, not timed.
+        check(DeleteNamespaces(client, namespaces, settle), "deleting namespaces");
+        Result<Json> recorded =
+            RestoreInChild("w", "r-recorded", "default", concurrency, prefix, recording_path);
+        check(recorded.status(), "recording a restore's requests");
+        Result<std::vector<bench::RecordedRequest>> read = bench::ReadRecording(recording_path);
+        check(read.status(), "reading the recorded requests");
+        recording = std::move(*read);
+        plan = bench::PlanReplay(recording);
+        std::fprintf(stderr,
+                     "restore_bench: recorded %zu API requests of a default restore (%.2f s) in "
+                     "%zu phases\n",
+                     recording.size(), (*recorded)["seconds"].get<double>(), plan.phases.size());
+      }
     }
     for (const std::string& mode : modes) {
       check(DeleteNamespaces(client, namespaces, settle), "deleting namespaces");
+      if (mode == "ideal") {
+        Result<kube::RestConfig> config = LoadConfig();
+        check(config.status(), "loading the kubeconfig");
+        http::TransportPtr transport = ApiTransport(*config);
+        rusage before_replay{};
+        getrusage(RUSAGE_SELF, &before_replay);
+        const bench::ReplayResult replay =
+            bench::Replay(*transport, recording, plan, ceiling_threads);
+        rusage after_replay{};
+        getrusage(RUSAGE_SELF, &after_replay);
+        const double rate = static_cast<double>(in_backup) / replay.seconds;
+        ratios[mode].push_back(rate / ceiling_rate);
+        this_round["ideal"] = {{"seconds", replay.seconds},
+                               {"objects", in_backup},
+                               {"objects_per_s", rate},
+                               {"ratio_to_ceiling", rate / ceiling_rate},
+                               {"requests", replay.requests},
+                               {"phases", replay.phases},
+                               {"differing_answers", replay.differing},
+                               {"requests_in_flight", ceiling_threads}};
+        if (replay.differing > 0) {
+          std::fprintf(stderr,
+                       "restore_bench: ideal: %lld answers differ from the recorded ones, "
+                       "first: %s\n",
+                       static_cast<long long>(replay.differing), replay.first_difference.c_str());
+        }
+        std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13s %7s\n",
+                    ("ideal (replayed requests)" + suffix).c_str(),
+                    static_cast<long long>(in_backup), replay.seconds,
+                    CpuSeconds(after_replay) - CpuSeconds(before_replay), rate, rate / ceiling_rate,
+                    "-", "-");
+        std::fflush(stdout);
+        continue;
+      }
       const std::string restore_name =
           "r-" + mode + (rounds > 1 ? "-" + std::to_string(round) : "");
       Result<Json> run = RestoreInChild("w", restore_name, mode, concurrency, prefix);
@@ -506,6 +600,8 @@ int Main(int argc, char** argv) {
     all_rounds.push_back(std::move(this_round));
   }
   check(DeleteNamespaces(client, namespaces, false), "cleaning up");
+  std::error_code ignored;
+  std::filesystem::remove(recording_path, ignored);
 
   // The round whose first mode's ratio is the median stands for the run.
   size_t median_round = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs `bench/run restore` once with a small N against the test environment, so the benchmark
 # does not rot. Checks that it finishes and that its last line is the JSON summary with both
-# restore modes Completed and every object restored; never judges the figures (so it does not
-# wait for the API server to settle between phases: --no-settle).
+# restore modes Completed and every object restored, and the replay of a restore's requests
+# ("ideal") sent in more than one phase; never judges the figures (so it does not wait for the
+# API server to settle between phases: --no-settle).
 # Usage: bench_restore_smoke.sh BUILD_DIR
 set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,4 +18,6 @@ for mode in ("restore_default", "restore_velero", "restore_no-managed-fields-pat
     r = d[mode]
     assert r["phase"] == "Completed" and r["created"] >= 202 and r["failed"] == 0, (mode, r)
     assert r["peak_rss_kib"] > 0 and r["objects_per_s"] > 0, (mode, r)
+ideal = d["ideal"]
+assert ideal["requests"] >= 202 and ideal["phases"] >= 3 and ideal["objects_per_s"] > 0, ideal
 '

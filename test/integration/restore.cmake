@@ -18,7 +18,8 @@ arca_integration_test(NAME restore.cli
                       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/restore_standalone_cli_test.sh $<TARGET_FILE:arca>)
 
 # The restore benchmark's driver (bench/restore runs it; it is not a test), and its smoke test.
-add_executable(restore_bench ${PROJECT_SOURCE_DIR}/bench/restore_bench.cc ${PROJECT_SOURCE_DIR}/bench/child_process.cc)
+add_executable(restore_bench ${PROJECT_SOURCE_DIR}/bench/restore_bench.cc ${PROJECT_SOURCE_DIR}/bench/child_process.cc
+                             ${PROJECT_SOURCE_DIR}/bench/request_replay.cc)
 target_link_libraries(restore_bench PRIVATE arca::restore arca::backup arca::kube arca::objstore)
 target_include_directories(restore_bench PRIVATE ${PROJECT_SOURCE_DIR}/test)
 arca_copts(restore_bench)

@@ -1,0 +1,213 @@
+#include "request_replay.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <thread>
+
+namespace arca::bench {
+namespace {
+
+using Json = nlohmann::json;
+
+double SteadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string ObjectOf(const RecordedRequest& r) {
+  std::string path = r.url.substr(0, r.url.find('?'));
+  if (r.method == "POST") {
+    const Json body = Json::parse(r.body, nullptr, false);
+    const Json* md = body.is_object() && body.contains("metadata") ? &body["metadata"] : nullptr;
+    if (md != nullptr && md->is_object() && md->contains("name") && (*md)["name"].is_string()) {
+      path += "/" + (*md)["name"].get<std::string>();
+    }
+  }
+  return path;
+}
+
+ReplayPlan PlanReplay(const std::vector<RecordedRequest>& records) {
+  ReplayPlan plan;
+  plan.after.assign(records.size(), std::nullopt);
+  std::vector<size_t> order(records.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return records[a].start < records[b].start; });
+  double latest_end = 0;
+  std::map<std::string, size_t> last_on_object;  // within the current phase
+  for (size_t i : order) {
+    const RecordedRequest& r = records[i];
+    if (plan.phases.empty() || r.start >= latest_end) {
+      plan.phases.emplace_back();
+      last_on_object.clear();
+    }
+    plan.phases.back().push_back(i);
+    latest_end = std::max(latest_end, r.end);
+    const std::string object = ObjectOf(r);
+    if (auto it = last_on_object.find(object); it != last_on_object.end()) {
+      plan.after[i] = it->second;
+    }
+    last_on_object[object] = i;
+  }
+  return plan;
+}
+
+Result<std::unique_ptr<RecordingTransport>> RecordingTransport::Open(http::TransportPtr inner,
+                                                                     const std::string& path) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    return InternalError("cannot write the request recording " + path);
+  }
+  return std::unique_ptr<RecordingTransport>(new RecordingTransport(std::move(inner), out));
+}
+
+RecordingTransport::RecordingTransport(http::TransportPtr inner, std::FILE* out)
+    : inner_(std::move(inner)), out_(out) {}
+
+RecordingTransport::~RecordingTransport() { std::fclose(out_); }
+
+Result<http::Response> RecordingTransport::Send(const http::Request& request,
+                                                const http::BodySink* sink) {
+  const double start = SteadySeconds();
+  Result<http::Response> r = inner_->Send(request, sink);
+  const double end = SteadySeconds();
+  Json line = {{"start", start},
+               {"end", end},
+               {"method", request.method},
+               {"url", request.url},
+               {"headers", request.headers},
+               {"body", request.body},
+               {"status", r.ok() ? r->status : -1}};
+  const std::string text = line.dump() + "\n";
+  const std::lock_guard<std::mutex> lock(mu_);
+  if (request.client_cert_pem + request.client_key_pem != last_cert_) {
+    last_cert_ = request.client_cert_pem + request.client_key_pem;
+    const std::string cert =
+        Json{{"cert", request.client_cert_pem}, {"key", request.client_key_pem}}.dump() + "\n";
+    std::fwrite(cert.data(), 1, cert.size(), out_);
+  }
+  std::fwrite(text.data(), 1, text.size(), out_);
+  return r;
+}
+
+Result<std::vector<RecordedRequest>> ReadRecording(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return NotFoundError("no request recording at " + path);
+  }
+  std::vector<RecordedRequest> out;
+  std::string cert;
+  std::string key;
+  std::string text;
+  while (std::getline(in, text)) {
+    const Json j = Json::parse(text, nullptr, false);
+    if (!j.is_object()) {
+      return InvalidArgumentError("a line of " + path + " is not JSON");
+    }
+    if (j.contains("cert")) {
+      cert = j.value("cert", "");
+      key = j.value("key", "");
+      continue;
+    }
+    RecordedRequest r;
+    r.start = j.value("start", 0.0);
+    r.end = j.value("end", 0.0);
+    r.method = j.value("method", "");
+    r.url = j.value("url", "");
+    r.headers = j.value("headers", http::Headers{});
+    r.body = j.value("body", "");
+    r.status = j.value("status", 0);
+    r.client_cert_pem = cert;
+    r.client_key_pem = key;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+ReplayResult Replay(http::Transport& transport, const std::vector<RecordedRequest>& records,
+                    const ReplayPlan& plan, int threads) {
+  std::vector<std::vector<size_t>> next(records.size());  // requests waiting for each request
+  for (size_t i = 0; i < plan.after.size(); ++i) {
+    if (plan.after[i].has_value()) {
+      next[*plan.after[i]].push_back(i);
+    }
+  }
+  ReplayResult result;
+  result.phases = static_cast<int64_t>(plan.phases.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<size_t> ready;
+  size_t pending = 0;  // requests of the current phase not yet answered
+  bool stopping = false;
+  auto run = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return stopping || !ready.empty(); });
+      if (ready.empty()) {
+        return;
+      }
+      const size_t i = ready.front();
+      ready.pop_front();
+      lock.unlock();
+      const RecordedRequest& r = records[i];
+      http::Request req;
+      req.method = r.method;
+      req.url = r.url;
+      req.headers = r.headers;
+      req.body = r.body;
+      req.client_cert_pem = r.client_cert_pem;
+      req.client_key_pem = r.client_key_pem;
+      Result<http::Response> resp = transport.Send(req);
+      const int status = resp.ok() ? resp->status : -1;
+      lock.lock();
+      ++result.requests;
+      if (status / 100 != r.status / 100) {
+        if (result.differing++ == 0) {
+          result.first_difference = r.method + " " + r.url + ": " + std::to_string(status) +
+                                    ", recorded " + std::to_string(r.status);
+        }
+      }
+      for (auto it = next[i].rbegin(); it != next[i].rend(); ++it) {
+        ready.push_front(*it);  // a dependent request goes first, as the restore sends it
+      }
+      if (--pending == 0 || !next[i].empty()) {
+        cv.notify_all();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const double start = SteadySeconds();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back(run);
+  }
+  for (const std::vector<size_t>& phase : plan.phases) {
+    std::unique_lock<std::mutex> lock(mu);
+    pending = phase.size();
+    for (size_t i : phase) {
+      if (!plan.after[i].has_value()) {
+        ready.push_back(i);
+      }
+    }
+    cv.notify_all();
+    cv.wait(lock, [&] { return pending == 0; });
+  }
+  result.seconds = SteadySeconds() - start;
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : pool) {
+    t.join();
+  }
+  return result;
+}
+
+}  // namespace arca::bench
