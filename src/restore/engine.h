@@ -85,7 +85,7 @@ TarballSource FileTarball(std::string path);
 
 struct RestoreOptions {
   // Creates in flight at most (worker threads).
-  int concurrency = 32;
+  int concurrency = 64;
   // Bytes of later groups' items held while the current group streams by.
   size_t lookahead_bytes = size_t{16} << 20;
   // How long CRDs may take to become Established, and a terminating namespace to go away
