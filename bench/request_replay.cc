@@ -157,13 +157,16 @@ ReplayResult Replay(http::Transport& transport, const std::vector<RecordedReques
       ready.pop_front();
       lock.unlock();
       const RecordedRequest& r = records[i];
-      http::Request req;
-      req.method = r.method;
-      req.url = r.url;
-      req.headers = r.headers;
-      req.body = r.body;
-      req.client_cert_pem = r.client_cert_pem;
-      req.client_key_pem = r.client_key_pem;
+      const http::Request req{.method = r.method,
+                              .url = r.url,
+                              .headers = r.headers,
+                              .body = r.body,
+                              .body_reader = {},
+                              .body_size = -1,
+                              .on_headers = {},
+                              .timeout = {},
+                              .client_cert_pem = r.client_cert_pem,
+                              .client_key_pem = r.client_key_pem};
       Result<http::Response> resp = transport.Send(req);
       const int status = resp.ok() ? resp->status : -1;
       lock.lock();

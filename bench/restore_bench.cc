@@ -103,14 +103,7 @@ Result<kube::RestConfig> LoadConfig() {
 
 // The transport kube::Connection::Open makes for `config`.
 http::TransportPtr ApiTransport(const kube::RestConfig& config) {
-  http::TransportOptions transport;
-  transport.ca_pem = config.ca_pem;
-  transport.ca_file = config.ca_file;
-  transport.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
-  transport.proxy_url = config.proxy_url;
-  transport.tls_server_name = config.tls_server_name;
-  transport.accept_compressed = true;
-  return std::make_unique<http::CurlTransport>(transport);
+  return std::make_unique<http::CurlTransport>(kube::TransportOptionsFor(config));
 }
 
 // With `record`, every API request is also written to that file (bench/request_replay.h).

@@ -4,7 +4,7 @@
 
 namespace arca::kube {
 
-Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOptions options) {
+http::TransportOptions TransportOptionsFor(const RestConfig& config) {
   http::TransportOptions transport;
   transport.ca_pem = config.ca_pem;
   transport.ca_file = config.ca_file;
@@ -13,8 +13,12 @@ Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOp
   transport.tls_server_name = config.tls_server_name;
   // API responses are JSON and lists are large: gzip makes big lists faster even on loopback.
   transport.accept_compressed = true;
-  return OpenWithTransport(std::move(config), std::make_unique<http::CurlTransport>(transport),
-                           clock, options);
+  return transport;
+}
+
+Result<ConnectionPtr> Connection::Open(RestConfig config, Clock& clock, ClientOptions options) {
+  auto transport = std::make_unique<http::CurlTransport>(TransportOptionsFor(config));
+  return OpenWithTransport(std::move(config), std::move(transport), clock, options);
 }
 
 Result<ConnectionPtr> Connection::OpenWithTransport(RestConfig config, http::TransportPtr transport,

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "http/curl_transport.h"
 #include "http/transport.h"
 #include "kube/client.h"
 #include "kube/credentials.h"
@@ -23,6 +24,10 @@ namespace arca::kube {
 
 class Connection;
 using ConnectionPtr = std::unique_ptr<Connection>;
+
+// The transport settings a connection to `config`'s server uses: its CA, insecure mode, proxy
+// and tls-server-name, and gzip responses.
+http::TransportOptions TransportOptionsFor(const RestConfig& config);
 
 class Connection {
  public:
