@@ -1,5 +1,8 @@
 #include "request_replay.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -61,8 +64,13 @@ ReplayPlan PlanReplay(const std::vector<RecordedRequest>& records) {
 
 Result<std::unique_ptr<RecordingTransport>> RecordingTransport::Open(http::TransportPtr inner,
                                                                      const std::string& path) {
-  std::FILE* out = std::fopen(path.c_str(), "w");
+  // Owner-only: the recording holds the client certificate's private key.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  std::FILE* out = fd < 0 ? nullptr : ::fdopen(fd, "w");
   if (out == nullptr) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     return InternalError("cannot write the request recording " + path);
   }
   return std::unique_ptr<RecordingTransport>(new RecordingTransport(std::move(inner), out));

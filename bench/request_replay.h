@@ -59,7 +59,8 @@ struct ReplayPlan {
 ReplayPlan PlanReplay(const std::vector<RecordedRequest>& records);
 
 // Passes requests to `inner` and appends each to `path` (one JSON object per line; a line with
-// "cert" and "key" precedes the first request that carries a new client certificate).
+// "cert" and "key" precedes the first request that carries a new client certificate, so the
+// file is created readable by its owner only).
 class RecordingTransport : public http::Transport {
  public:
   // Fails when `path` cannot be written.
