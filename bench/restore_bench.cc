@@ -412,7 +412,6 @@ int Main(int argc, char** argv) {
       ceiling_order = argv[++i];
     } else if (a == "--no-settle") {
       settle = false;
-
     } else if (a == "--modes" && i + 1 < argc) {
       modes.clear();
       const std::string list = argv[++i];
@@ -520,6 +519,8 @@ int Main(int argc, char** argv) {
             RestoreInChild("w", "r-recorded", "default", concurrency, prefix, recording_path);
         check(recorded.status(), "recording a restore's requests");
         Result<std::vector<bench::RecordedRequest>> read = bench::ReadRecording(recording_path);
+        std::error_code ignored;
+        std::filesystem::remove(recording_path, ignored);  // it holds the client key
         check(read.status(), "reading the recorded requests");
         recording = std::move(*read);
         plan = bench::PlanReplay(recording);
@@ -593,8 +594,6 @@ int Main(int argc, char** argv) {
     all_rounds.push_back(std::move(this_round));
   }
   check(DeleteNamespaces(client, namespaces, false), "cleaning up");
-  std::error_code ignored;
-  std::filesystem::remove(recording_path, ignored);
 
   // The round whose first mode's ratio is the median stands for the run.
   size_t median_round = 0;

@@ -20,4 +20,5 @@ for mode in ("restore_default", "restore_velero", "restore_no-managed-fields-pat
     assert r["peak_rss_kib"] > 0 and r["objects_per_s"] > 0, (mode, r)
 ideal = d["ideal"]
 assert ideal["requests"] >= 202 and ideal["phases"] >= 3 and ideal["objects_per_s"] > 0, ideal
+assert ideal["differing_answers"] == 0, ideal
 '
