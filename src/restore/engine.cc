@@ -27,6 +27,7 @@
 #include "hooks/hooks.h"
 #include "kube/discovery_cache.h"
 #include "kube/encoding.h"
+#include "kube/json.h"
 #include "kube/label_selector.h"
 #include "kube/list_stream.h"
 #include "kube/validation.h"
@@ -167,10 +168,15 @@ class WorkPool {
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
 
-  // Queues a task; blocks while the queue is full.
+  // Queues a task. When the queue is full, blocks until it is down to half, so that a submitter
+  // that keeps it full wakes once per max_queued / 2 tasks rather than once per task.
   void Submit(Task task) {
     std::unique_lock<std::mutex> lock(mu_);
-    space_cv_.wait(lock, [this] { return queue_.size() < max_queued_; });
+    if (queue_.size() >= max_queued_) {
+      ++waiting_submitters_;
+      space_cv_.wait(lock, [this] { return queue_.size() <= max_queued_ / 2; });
+      --waiting_submitters_;
+    }
     queue_.push_back(std::move(task));
     ++busy_;
     lock.unlock();
@@ -192,8 +198,11 @@ class WorkPool {
       }
       Task task = std::move(queue_.front());
       queue_.pop_front();
+      const bool wake_submitter = waiting_submitters_ > 0 && queue_.size() <= max_queued_ / 2;
       lock.unlock();
-      space_cv_.notify_one();
+      if (wake_submitter) {
+        space_cv_.notify_all();
+      }
       handler_(task);
       lock.lock();
       if (--busy_ == 0) {
@@ -210,6 +219,7 @@ class WorkPool {
   std::condition_variable idle_cv_;
   std::deque<Task> queue_;
   size_t busy_ = 0;  // queued + running
+  int waiting_submitters_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -271,6 +281,7 @@ struct Task {
   std::string ns;  // source namespace, "" for cluster-scoped
   std::string name;
   std::string json;
+  size_t json_bytes = 0;  // json's size, kept after json was parsed and freed
 };
 
 enum class Action { kCreated, kUpdated, kSkipped, kFailed };
@@ -496,7 +507,7 @@ Status RestoreRun::IndexPass(const TarballSource& source) {
         if (item.path.group_resource == "persistentvolumes" && item.path.ns.empty()) {
           pv_names_[items_.size()] = item.path.name;
         } else if (item.path.group_resource == "persistentvolumeclaims") {
-          Json pvc = Json::parse(item.json, nullptr, false);
+          Json pvc = kube::ParseJson(item.json);
           const std::string volume = StrAt(pvc, "spec", "volumeName");
           if (!volume.empty() && StrAt(pvc, "status", "phase") == "Bound") {
             pvc_volumes_[items_.size()] = volume;
@@ -1065,7 +1076,8 @@ void RestoreRun::RestoreItem(Task& task) {
   }
   const std::string target_ns = task.ns.empty() ? "" : action_context_.MapNamespace(task.ns);
   const std::string id = gr + " " + (task.ns.empty() ? "" : task.ns + "/") + task.name;
-  Json obj = Json::parse(task.json, nullptr, false);
+  Json obj = kube::ParseJson(task.json);
+  task.json_bytes = task.json.size();
   task.json = std::string();
   const std::string api_version = StrAt(obj, "apiVersion");
   const std::string kind = StrAt(obj, "kind");
@@ -1207,12 +1219,14 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   // A Service's allocated fields its manager did not own are left to the allocator.
   Json allocated = Json::object();
   if (!write.field_manager.empty()) {
-    const Json& entry = backed_up_managed_fields[0];
+    static const Json kNone;
+    const Json* fields = Find(backed_up_managed_fields[0], "fieldsV1");
+    const Json& owned = fields != nullptr ? *fields : kNone;
     if (gr == "services" && !keep_allocated) {
-      allocated = TakeUnownedAllocatedFields(entry.value("fieldsV1", Json()), obj);
+      allocated = TakeUnownedAllocatedFields(owned, obj);
       need_object = need_object || !allocated.empty();
     }
-    if (FieldsPresent(entry.value("fieldsV1", Json()), obj)) {
+    if (FieldsPresent(owned, obj)) {
       obj["metadata"].erase("managedFields");  // the create gives the same entry without them
     }
   }
@@ -1226,7 +1240,8 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
       return HandleExisting(one, gr, obj, target_ns, std::move(*live));
     }
   }
-  Result<std::string> created = CreateWithBackoff(ref, obj.dump(), id, write);
+  Result<std::string> created =
+      CreateWithBackoff(ref, kube::DumpJson(obj, task.json_bytes), id, write);
   ref.name = task.name;
   if (!created.ok()) {
     if (created.status().code() == StatusCode::kAlreadyExists) {
@@ -1239,7 +1254,7 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
   }
   Json created_obj;
   if (need_object) {
-    created_obj = Json::parse(*created, nullptr, false);
+    created_obj = kube::ParseJson(*created);
   }
   // (An answer that is not an object cannot be compared; the managedFields check below decides.)
   if (!allocated.empty() && created_obj.is_object() &&
@@ -1281,7 +1296,7 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
       static thread_local kube::ObjectMetaParser parser;
       Result<std::string> raw = parser.RawMetadataField(*created, "managedFields");
       if (raw.ok() && !raw->empty()) {
-        now = Json::parse(*raw, nullptr, false);
+        now = kube::ParseJson(*raw);
       }
     }
     const bool same =
@@ -1290,7 +1305,8 @@ Action RestoreRun::CreateItem(Task& task, const std::string& target_ns,
          (!write.field_manager.empty() && SameOwnershipAfterCreate(backed_up_managed_fields, now)));
     if (!same) {
       Json patch = {{"metadata", {{"managedFields", backed_up_managed_fields}}}};
-      Result<std::string> patched = client_.Patch(ref, kube::PatchType::kMerge, patch.dump());
+      Result<std::string> patched =
+          client_.Patch(ref, kube::PatchType::kMerge, kube::DumpJson(patch));
       if (!patched.ok()) {
         AddMessage(task.gr, task.ordinal, false, target_ns,
                    "restore of managedFields for " + id + " failed: " + patched.status().message());
@@ -1335,7 +1351,7 @@ void RestoreRun::RestoreStatusOf(const kube::ResourceRef& ref, const std::string
   Json body = created;
   body["status"] = saved_status;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    Result<std::string> updated = client_.Update(status_ref, body.dump());
+    Result<std::string> updated = client_.Update(status_ref, kube::DumpJson(body));
     if (updated.ok()) {
       return;
     }
@@ -1349,7 +1365,7 @@ void RestoreRun::RestoreStatusOf(const kube::ResourceRef& ref, const std::string
     if (!live.ok()) {
       return;
     }
-    body = Json::parse(*live, nullptr, false);
+    body = kube::ParseJson(*live);
     body["status"] = saved_status;
   }
 }
@@ -1408,7 +1424,7 @@ Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::strin
                    ": it already exists and could not be read: " + live_text.status().message());
     return Action::kFailed;
   }
-  Json live = Json::parse(*live_text, nullptr, false);
+  Json live = kube::ParseJson(*live_text);
   ResetMetadataAndStatus(live);
   const Json live_unlabelled = live;  // patches start from the object as it is
   SetTargetNamespaceAndLabels(live, "", spec().backup_name, restore().metadata.name);
@@ -1420,7 +1436,7 @@ Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::strin
          {{"labels",
            {{"velero.io/backup-name", obj["metadata"]["labels"]["velero.io/backup-name"]},
             {"velero.io/restore-name", obj["metadata"]["labels"]["velero.io/restore-name"]}}}}}};
-    return client_.Patch(ref, kube::PatchType::kMerge, patch.dump()).status();
+    return client_.Patch(ref, kube::PatchType::kMerge, kube::DumpJson(patch)).status();
   };
   if (live == obj) {
     if (update) {
@@ -1438,7 +1454,7 @@ Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::strin
     Json desired = MergeServiceAccounts(live, obj);
     Json patch = CreateMergePatch(live_unlabelled, desired);
     if (!patch.is_null()) {
-      Result<std::string> r = client_.Patch(ref, kube::PatchType::kMerge, patch.dump());
+      Result<std::string> r = client_.Patch(ref, kube::PatchType::kMerge, kube::DumpJson(patch));
       if (!r.ok()) {
         AddMessage(gr_id, 0, false, target_ns,
                    "error merging existing ServiceAccount " + ref.Describe() + ": " +
@@ -1450,7 +1466,7 @@ Action RestoreRun::HandleExisting(const kube::ResourceRef& ref, const std::strin
   }
   if (update) {
     Json patch = CreateMergePatch(live_unlabelled, obj);
-    Result<std::string> r = client_.Patch(ref, kube::PatchType::kMerge, patch.dump());
+    Result<std::string> r = client_.Patch(ref, kube::PatchType::kMerge, kube::DumpJson(patch));
     if (r.ok()) {
       return Action::kUpdated;
     }

@@ -541,7 +541,8 @@ bool SameOwnershipAfterCreate(const Json& backed_up, const Json& created) {
   for (const char* key : {".", "f:velero.io/backup-name", "f:velero.io/restore-name"}) {
     labels[key] = Json::object();
   }
-  return after.value("fieldsV1", Json()) == expected;
+  const auto created_fields = after.find("fieldsV1");
+  return created_fields != after.end() && *created_fields == expected;
 }
 
 bool FieldsPresent(const Json& fields, const Json& object) {
