@@ -13,6 +13,8 @@
 #include <numeric>
 #include <thread>
 
+#include "kube/list_stream.h"
+
 namespace arca::bench {
 namespace {
 
@@ -20,6 +22,27 @@ using Json = nlohmann::json;
 
 double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+namespace {
+
+// The metadata.name of a POST's body, or "".
+std::string PostedName(const std::string& method, const std::string& body_text) {
+  if (method == "POST") {
+    const Json body = Json::parse(body_text, nullptr, false);
+    const Json* md = body.is_object() && body.contains("metadata") ? &body["metadata"] : nullptr;
+    if (md != nullptr && md->is_object() && md->contains("name") && (*md)["name"].is_string()) {
+      return (*md)["name"].get<std::string>();
+    }
+  }
+  return "";
+}
+
+std::string PlaybackKey(const std::string& method, const std::string& url,
+                        const std::string& body) {
+  return method + " " + url + " " + PostedName(method, body);
 }
 
 }  // namespace
@@ -62,29 +85,46 @@ ReplayPlan PlanReplay(const std::vector<RecordedRequest>& records) {
   return plan;
 }
 
-Result<std::unique_ptr<RecordingTransport>> RecordingTransport::Open(http::TransportPtr inner,
-                                                                     const std::string& path) {
-  // Owner-only: the recording holds the client certificate's private key.
+namespace {
+
+// fopen for writing, readable by the owner only.
+std::FILE* OpenPrivate(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   std::FILE* out = fd < 0 ? nullptr : ::fdopen(fd, "w");
-  if (out == nullptr) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-    return InternalError("cannot write the request recording " + path);
+  if (out == nullptr && fd >= 0) {
+    ::close(fd);
   }
-  return std::unique_ptr<RecordingTransport>(new RecordingTransport(std::move(inner), out));
+  return out;
 }
 
-RecordingTransport::RecordingTransport(http::TransportPtr inner, std::FILE* out)
-    : inner_(std::move(inner)), out_(out) {}
+}  // namespace
+
+Result<std::unique_ptr<RecordingTransport>> RecordingTransport::Open(http::TransportPtr inner,
+                                                                     const std::string& path,
+                                                                     bool responses) {
+  // Owner-only: the recording holds the client certificate's private key.
+  std::FILE* out = OpenPrivate(path);
+  if (out == nullptr) {
+    return InternalError("cannot write the request recording " + path);
+  }
+  return std::unique_ptr<RecordingTransport>(
+      new RecordingTransport(std::move(inner), out, responses));
+}
+
+RecordingTransport::RecordingTransport(http::TransportPtr inner, std::FILE* out, bool responses)
+    : inner_(std::move(inner)), responses_(responses), out_(out) {}
 
 RecordingTransport::~RecordingTransport() { std::fclose(out_); }
 
 Result<http::Response> RecordingTransport::Send(const http::Request& request,
                                                 const http::BodySink* sink) {
   const double start = SteadySeconds();
-  Result<http::Response> r = inner_->Send(request, sink);
+  std::string streamed;
+  const http::BodySink keep = [&](std::string_view chunk) {
+    streamed.append(chunk);
+    return (*sink)(chunk);
+  };
+  Result<http::Response> r = inner_->Send(request, responses_ && sink != nullptr ? &keep : sink);
   const double end = SteadySeconds();
   Json line = {{"start", start},
                {"end", end},
@@ -93,6 +133,9 @@ Result<http::Response> RecordingTransport::Send(const http::Request& request,
                {"headers", request.headers},
                {"body", request.body},
                {"status", r.ok() ? r->status : -1}};
+  if (responses_) {
+    line["response"] = streamed.empty() && r.ok() ? r->body : streamed;
+  }
   const std::string text = line.dump() + "\n";
   const std::lock_guard<std::mutex> lock(mu_);
   if (request.client_cert_pem + request.client_key_pem != last_cert_) {
@@ -132,11 +175,66 @@ Result<std::vector<RecordedRequest>> ReadRecording(const std::string& path) {
     r.headers = j.value("headers", http::Headers{});
     r.body = j.value("body", "");
     r.status = j.value("status", 0);
+    r.response = j.value("response", "");
     r.client_cert_pem = cert;
     r.client_key_pem = key;
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Status WriteAnswers(const std::string& path, const std::vector<RecordedRequest>& records) {
+  std::FILE* out = OpenPrivate(path);
+  if (out == nullptr) {
+    return InternalError("cannot write the recorded answers " + path);
+  }
+  bool ok = true;
+  for (const RecordedRequest& r : records) {
+    const std::string line =
+        Json{{"start", r.start}, {"end", r.end},       {"method", r.method},    {"url", r.url},
+             {"body", r.body},   {"status", r.status}, {"response", r.response}}
+            .dump() +
+        "\n";
+    ok = ok && std::fwrite(line.data(), 1, line.size(), out) == line.size();
+  }
+  ok = std::fclose(out) == 0 && ok;
+  return ok ? OkStatus() : InternalError("writing the recorded answers " + path + " failed");
+}
+
+PlaybackTransport::PlaybackTransport(const std::vector<RecordedRequest>& records) {
+  for (const RecordedRequest& r : records) {
+    answers_[PlaybackKey(r.method, r.url, r.body)].answers.emplace_back(r.status, r.response);
+  }
+}
+
+Result<http::Response> PlaybackTransport::Send(const http::Request& request,
+                                               const http::BodySink* sink) {
+  http::Response resp;
+  // The name is read as the API server would read it, not with the DOM the recording used.
+  std::string name;
+  if (request.method == "POST") {
+    static thread_local kube::ObjectMetaParser parser;
+    Result<kube::ObjectMeta> meta = parser.Parse(request.body);
+    name = meta.ok() ? meta->name : "";
+  }
+  auto it = answers_.find(request.method + " " + request.url + " " + name);
+  if (it == answers_.end()) {
+    ++unmatched_;
+    resp.status = 404;
+    resp.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound",)"
+                R"("code":404,"message":"not in the recording"})";
+    return resp;
+  }
+  Answers& a = it->second;
+  const auto& [status, body] = a.answers[a.next++ % a.answers.size()];
+  resp.status = status;
+  resp.headers = {{"Content-Type", "application/json"}};
+  if (sink != nullptr && status / 100 == 2) {
+    RETURN_IF_ERROR((*sink)(body));
+  } else {
+    resp.body = body;
+  }
+  return resp;
 }
 
 ReplayResult Replay(http::Transport& transport, const std::vector<RecordedRequest>& records,

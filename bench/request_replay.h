@@ -18,8 +18,10 @@
 // storage, not the API server) are left out, and the phases are as the recording shows them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,8 @@ struct RecordedRequest {
   http::Headers headers;
   std::string body;
   int status = 0;  // the recorded answer's status, -1 when the exchange failed
+  // The answer's body, when the recording kept answers (RecordingTransport::Open).
+  std::string response;
   // The client certificate the request carried (the recording writes it once per change).
   std::string client_cert_pem;
   std::string client_key_pem;
@@ -63,22 +67,49 @@ ReplayPlan PlanReplay(const std::vector<RecordedRequest>& records);
 // file is created readable by its owner only).
 class RecordingTransport : public http::Transport {
  public:
-  // Fails when `path` cannot be written.
+  // Fails when `path` cannot be written. With `responses`, each answer's body is kept too.
   static Result<std::unique_ptr<RecordingTransport>> Open(http::TransportPtr inner,
-                                                          const std::string& path);
+                                                          const std::string& path,
+                                                          bool responses = false);
   ~RecordingTransport() override;
   Result<http::Response> Send(const http::Request& request, const http::BodySink* sink) override;
 
  private:
-  RecordingTransport(http::TransportPtr inner, std::FILE* out);
+  RecordingTransport(http::TransportPtr inner, std::FILE* out, bool responses);
   http::TransportPtr inner_;
+  const bool responses_;
   std::mutex mu_;
   std::FILE* out_;
   std::string last_cert_;
 };
 
-// Reads what a RecordingTransport wrote.
+// An API server that answers at once from a recording made with answers: a request gets the
+// answer recorded for the same method, URL and (for a POST) body's metadata.name, the recorded
+// ones in turn when there were several; one that was not recorded gets 404. No TLS, no sockets:
+// what a client spends with it is the client's own work.
+class PlaybackTransport : public http::Transport {
+ public:
+  explicit PlaybackTransport(const std::vector<RecordedRequest>& records);
+  using http::Transport::Send;
+  Result<http::Response> Send(const http::Request& request, const http::BodySink* sink) override;
+  // Requests that found no recorded answer.
+  int64_t unmatched() const { return unmatched_.load(); }
+
+ private:
+  struct Answers {
+    std::vector<std::pair<int, std::string>> answers;  // status, body
+    std::atomic<size_t> next{0};
+  };
+  std::map<std::string, Answers> answers_;
+  std::atomic<int64_t> unmatched_{0};
+};
+
+// Reads what a RecordingTransport (or WriteAnswers) wrote.
 Result<std::vector<RecordedRequest>> ReadRecording(const std::string& path);
+
+// Writes the requests and their answers of `records` to `path` (owner-only), as ReadRecording
+// reads them, without the client certificates: what a PlaybackTransport needs.
+Status WriteAnswers(const std::string& path, const std::vector<RecordedRequest>& records);
 
 struct ReplayResult {
   double seconds = 0;

@@ -14,7 +14,7 @@
 //      runs the restore engine on the backup, streamed from MinIO, so that its peak RSS (VmHWM,
 //      read by the child at its end) is the restore's own. objects/s = objects created / wall time
 //      of the restore (discovery, tarball passes, namespace creation and result upload included).
-//      Modes (`--modes`, default all four, in this order):
+//      Modes (`--modes`, default all five, in this order):
 //        "default": field ownership restored, in the create where the result is the same (a
 //                   single Update entry), else by the merge patch after it;
 //        "velero":  Velero's way, each create followed by the merge patch that puts
@@ -29,6 +29,14 @@
 //                   in that order, and so the most any client could reach with them; its
 //                   ratio, next to the ceiling's 1.00, tells what the order and the extra
 //                   requests cost and what the restore's own work does.
+//        "engine":  the `default` restore (the engine, tarball streamed from MinIO) against an
+//                   API server that answers at once: every request gets the answer recorded for
+//                   it with the "ideal" mode's requests (bench/request_replay.h,
+//                   PlaybackTransport; no sockets, no TLS). Its CPU seconds
+//                   ("restore_cpu_seconds", the restore's own, without loading the answers) are
+//                   what the restore spends besides the HTTP exchanges, its objects/s how fast
+//                   it could go were the API server infinitely fast. Its RSS holds every
+//                   recorded answer and is not the restore's.
 //      `--modes none` measures only the ceiling.
 //   5. `--rounds R` repeats 2 and 4 R times (the backup is made once), each ceiling after a
 //      namespace deletion as each restore is, so that both meet the same state of the cluster
@@ -40,13 +48,15 @@
 //      pay an extra request per object for as much of its run as the window covers.
 // Prints a table and, as the last line, one JSON object with the figures: "ceiling" and
 // "restore_<mode>" are those of the round with the median ratio (of the first mode), "rounds"
-// has every round, and "median_ratio" each mode's median.
+// has every round, and "median_ratio" each mode's median. `--keep-answers` leaves the recorded
+// answers file in the temporary directory (for running the "engine" child again under a
+// profiler: restore_bench --child w NAME engine 64 PREFIX FILE).
 //
 // Usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] [--modes M1,M2|none]
 //                      [--rounds R] [--ceiling-order interleaved|restore|namespace]
-//                      [--no-settle]
+//                      [--no-settle] [--keep-answers]
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
-//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX [RECORD] (internal)
+//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX [RECORD|ANSWERS] (internal)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -116,7 +126,7 @@ Result<kube::ConnectionPtr> Connect(const std::string& record = "") {
   }
   http::TransportPtr inner = ApiTransport(config);
   ASSIGN_OR_RETURN(std::unique_ptr<bench::RecordingTransport> recording,
-                   bench::RecordingTransport::Open(std::move(inner), record));
+                   bench::RecordingTransport::Open(std::move(inner), record, true));
   return kube::Connection::OpenWithTransport(std::move(config), std::move(recording), RealClock(),
                                              options);
 }
@@ -346,9 +356,24 @@ Result<Json> RestoreInChild(const std::string& backup, const std::string& restor
   return j;
 }
 
+// A connection whose API server is a PlaybackTransport of the answers in `path`.
+Result<kube::ConnectionPtr> ConnectToPlayback(const std::string& path,
+                                              const bench::PlaybackTransport** playback) {
+  ASSIGN_OR_RETURN(kube::RestConfig config, LoadConfig());
+  ASSIGN_OR_RETURN(std::vector<bench::RecordedRequest> answers, bench::ReadRecording(path));
+  auto transport = std::make_unique<bench::PlaybackTransport>(answers);
+  *playback = transport.get();
+  kube::ClientOptions options;
+  options.qps = 0;
+  return kube::Connection::OpenWithTransport(std::move(config), std::move(transport), RealClock(),
+                                             options);
+}
+
 int Child(const std::string& backup, const std::string& restore_name, const std::string& mode,
           int concurrency, const std::string& prefix, const std::string& record) {
-  Result<kube::ConnectionPtr> conn = Connect(record);
+  const bench::PlaybackTransport* playback = nullptr;
+  Result<kube::ConnectionPtr> conn =
+      mode == "engine" ? ConnectToPlayback(record, &playback) : Connect(record);
   Result<objstore::ObjectStorePtr> store = OpenStore(prefix);
   if (!conn.ok() || !store.ok()) {
     std::fprintf(stderr, "restore_bench child: %s %s\n", conn.status().ToString().c_str(),
@@ -363,19 +388,27 @@ int Child(const std::string& backup, const std::string& restore_name, const std:
   api::Restore r;
   r.metadata.name = restore_name;
   r.spec.backup_name = backup;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
   const auto start = std::chrono::steady_clock::now();
   RestoreOutcome out = engine.Run(r);
   const double seconds = Since(start);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
   // VmHWM of this process's own memory (ru_maxrss would include the parent's, which it shared
   // until exec).
   Json j = {{"phase", out.restore.status.phase},
             {"own_peak_rss_kib", test_support::PeakRssKiB()},
             {"seconds", seconds},
+            {"restore_cpu_seconds", CpuSeconds(after) - CpuSeconds(before)},
             {"created", out.created},
             {"failed", out.failed},
             {"errors", out.restore.status.errors},
             {"passes", out.passes},
             {"failure", out.restore.status.failure_reason}};
+  if (playback != nullptr) {
+    j["unmatched_requests"] = playback->unmatched();
+  }
   std::printf("%s\n", j.dump().c_str());
   return out.restore.status.phase == "Completed" ? 0 : 1;
 }
@@ -393,7 +426,9 @@ int Main(int argc, char** argv) {
   int rounds = 1;
   std::string ceiling_order = "interleaved";
   bool settle = true;
-  std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch", "ideal"};
+  bool keep_answers = false;
+  std::vector<std::string> modes = {"default", "velero", "no-managed-fields-patch", "ideal",
+                                    "engine"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--child" && i + 5 < argc) {
@@ -412,6 +447,8 @@ int Main(int argc, char** argv) {
       ceiling_order = argv[++i];
     } else if (a == "--no-settle") {
       settle = false;
+    } else if (a == "--keep-answers") {
+      keep_answers = true;
     } else if (a == "--modes" && i + 1 < argc) {
       modes.clear();
       const std::string list = argv[++i];
@@ -423,14 +460,15 @@ int Main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: restore_bench --n N [--ceiling-threads T] [--concurrency C] "
-                   "[--modes default,velero,no-managed-fields-patch,ideal|none] [--rounds R] "
-                   "[--ceiling-order interleaved|restore|namespace] [--no-settle]\n");
+                   "[--modes default,velero,no-managed-fields-patch,ideal,engine|none] "
+                   "[--rounds R] [--ceiling-order interleaved|restore|namespace] [--no-settle] "
+                   "[--keep-answers]\n");
       return 2;
     }
   }
   for (const std::string& mode : modes) {
     if (mode != "default" && mode != "velero" && mode != "no-managed-fields-patch" &&
-        mode != "ideal") {
+        mode != "ideal" && mode != "engine") {
       std::fprintf(stderr, "restore_bench: unknown mode '%s'\n", mode.c_str());
       return 2;
     }
@@ -469,6 +507,8 @@ int Main(int argc, char** argv) {
   int64_t in_backup = 0;
   const std::string recording_path =
       (std::filesystem::temp_directory_path() / (prefix + ".requests.jsonl")).string();
+  const std::string answers_path =
+      (std::filesystem::temp_directory_path() / (prefix + ".answers.jsonl")).string();
   std::vector<bench::RecordedRequest> recording;
   bench::ReplayPlan plan;
   for (int round = 1; round <= rounds; ++round) {
@@ -512,7 +552,8 @@ int Main(int argc, char** argv) {
       // their services' labels; all of them are restored.
       in_backup =
           backed_up.status.progress.has_value() ? backed_up.status.progress->items_backed_up : 0;
-      if (std::find(modes.begin(), modes.end(), "ideal") != modes.end()) {
+      if (std::find(modes.begin(), modes.end(), "ideal") != modes.end() ||
+          std::find(modes.begin(), modes.end(), "engine") != modes.end()) {
         // The requests the "ideal" mode sends: those of a default restore, not timed.
         check(DeleteNamespaces(client, namespaces, settle), "deleting namespaces");
         Result<Json> recorded =
@@ -524,6 +565,9 @@ int Main(int argc, char** argv) {
         check(read.status(), "reading the recorded requests");
         recording = std::move(*read);
         plan = bench::PlanReplay(recording);
+        if (std::find(modes.begin(), modes.end(), "engine") != modes.end()) {
+          check(bench::WriteAnswers(answers_path, recording), "writing the recorded answers");
+        }
         std::fprintf(stderr,
                      "restore_bench: recorded %zu API requests of a default restore (%.2f s) in "
                      "%zu phases\n",
@@ -568,7 +612,8 @@ int Main(int argc, char** argv) {
       }
       const std::string restore_name =
           "r-" + mode + (rounds > 1 ? "-" + std::to_string(round) : "");
-      Result<Json> run = RestoreInChild("w", restore_name, mode, concurrency, prefix);
+      Result<Json> run = RestoreInChild("w", restore_name, mode, concurrency, prefix,
+                                        mode == "engine" ? answers_path : "");
       check(run.status(), mode.c_str());
       const int64_t created = (*run)["created"].get<int64_t>();
       if (created != in_backup) {
@@ -584,16 +629,33 @@ int Main(int argc, char** argv) {
       (*run)["concurrency"] = concurrency;
       ratios[mode].push_back(rate / ceiling_rate);
       this_round[std::string("restore_") + mode] = *run;
-      std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13.1f %7d\n",
+      if (mode == "engine" && (*run).value("unmatched_requests", 0) != 0) {
+        std::fprintf(stderr, "restore_bench: engine: %lld requests found no recorded answer\n",
+                     static_cast<long long>((*run).value("unmatched_requests", 0)));
+        return 1;
+      }
+      // The engine mode's child holds every recorded answer: its peak RSS is not the restore's.
+      const std::string rss =
+          mode == "engine"
+              ? "-"
+              : std::to_string((*run)["peak_rss_kib"].get<long>() / 1024) + "." +
+                    std::to_string((*run)["peak_rss_kib"].get<long>() % 1024 * 10 / 1024);
+      std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13s %7d\n",
                   ("restore (" + mode + ")" + suffix).c_str(), static_cast<long long>(created),
                   seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate,
-                  static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0,
-                  (*run)["passes"].get<int>());
+                  rss.c_str(), (*run)["passes"].get<int>());
       std::fflush(stdout);
     }
     all_rounds.push_back(std::move(this_round));
   }
   check(DeleteNamespaces(client, namespaces, false), "cleaning up");
+  if (keep_answers) {
+    std::fprintf(stderr, "restore_bench: the recorded answers are kept in %s\n",
+                 answers_path.c_str());
+  } else {
+    std::error_code ignored;
+    std::filesystem::remove(answers_path, ignored);
+  }
 
   // The round whose first mode's ratio is the median stands for the run.
   size_t median_round = 0;

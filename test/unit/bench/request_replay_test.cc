@@ -66,5 +66,69 @@ TEST(PlanReplayTest, APatchWaitsForTheCreateOfItsObjectInTheSamePhaseOnly) {
   EXPECT_FALSE(plan.after[3].has_value());
 }
 
+http::Request HttpRequest(std::string method, std::string url) {
+  http::Request r;
+  r.method = std::move(method);
+  r.url = std::move(url);
+  return r;
+}
+
+TEST(PlaybackTransportTest, AnswersWhatWasRecordedForTheSameRequestInTurn) {
+  std::vector<RecordedRequest> records = {
+      Req(0, 1, "POST", "https://h/api/v1/namespaces/a/configmaps", R"({"metadata":{"name":"x"}})"),
+      Req(1, 2, "POST", "https://h/api/v1/namespaces/a/configmaps", R"({"metadata":{"name":"y"}})"),
+      Req(2, 3, "GET", "https://h/api/v1/namespaces/a"),
+      Req(3, 4, "GET", "https://h/api/v1/namespaces/a"),
+  };
+  records[0].response = "created x";
+  records[1].response = "created y";
+  records[2].status = 404;
+  records[2].response = "not yet";
+  records[3].status = 200;
+  records[3].response = "there";
+  PlaybackTransport playback(records);
+  // The object's name in the body tells two creates into one collection apart, whatever the
+  // body's formatting.
+  http::Request post = HttpRequest("POST", "https://h/api/v1/namespaces/a/configmaps");
+  post.body = R"({ "metadata": { "labels": {"k": "v"}, "name": "y" } })";
+  Result<http::Response> y = playback.Send(post);
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ(y->status, 201);
+  EXPECT_EQ(y->body, "created y");
+  // A 2xx answer goes to the sink.
+  std::string streamed;
+  const http::BodySink sink = [&](std::string_view chunk) {
+    streamed.append(chunk);
+    return OkStatus();
+  };
+  post.body = R"({"metadata":{"name":"x"}})";
+  ASSERT_TRUE(playback.Send(post, &sink).ok());
+  EXPECT_EQ(streamed, "created x");
+  // Several answers to one request come in the recorded order.
+  const http::Request get = HttpRequest("GET", "https://h/api/v1/namespaces/a");
+  EXPECT_EQ(playback.Send(get)->status, 404);
+  EXPECT_EQ(playback.Send(get)->body, "there");
+  EXPECT_EQ(playback.unmatched(), 0);
+  // What was not recorded is 404 and counted.
+  const http::Request other = HttpRequest("DELETE", "https://h/api/v1/namespaces/a");
+  EXPECT_EQ(playback.Send(other)->status, 404);
+  EXPECT_EQ(playback.unmatched(), 1);
+}
+
+TEST(PlaybackTransportTest, AnswersWrittenAreReadBackWithoutCertificates) {
+  std::vector<RecordedRequest> records = {Req(0, 1, "GET", "https://h/api")};
+  records[0].response = "{\"kind\":\"APIVersions\"}";
+  records[0].client_key_pem = "secret";
+  const std::string path = ::testing::TempDir() + "/answers.jsonl";
+  ASSERT_TRUE(WriteAnswers(path, records).ok());
+  Result<std::vector<RecordedRequest>> read = ReadRecording(path);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].response, records[0].response);
+  EXPECT_EQ((*read)[0].status, 201);
+  EXPECT_EQ((*read)[0].client_key_pem, "");
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace arca::bench
