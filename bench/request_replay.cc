@@ -24,10 +24,6 @@ double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace
-
-namespace {
-
 // The metadata.name of a POST's body, or "".
 std::string PostedName(const std::string& method, const std::string& body_text) {
   if (method == "POST") {
@@ -49,12 +45,8 @@ std::string PlaybackKey(const std::string& method, const std::string& url,
 
 std::string ObjectOf(const RecordedRequest& r) {
   std::string path = r.url.substr(0, r.url.find('?'));
-  if (r.method == "POST") {
-    const Json body = Json::parse(r.body, nullptr, false);
-    const Json* md = body.is_object() && body.contains("metadata") ? &body["metadata"] : nullptr;
-    if (md != nullptr && md->is_object() && md->contains("name") && (*md)["name"].is_string()) {
-      path += "/" + (*md)["name"].get<std::string>();
-    }
+  if (const std::string name = PostedName(r.method, r.body); !name.empty()) {
+    path += "/" + name;
   }
   return path;
 }

@@ -635,15 +635,15 @@ int Main(int argc, char** argv) {
         return 1;
       }
       // The engine mode's child holds every recorded answer: its peak RSS is not the restore's.
-      const std::string rss =
-          mode == "engine"
-              ? "-"
-              : std::to_string((*run)["peak_rss_kib"].get<long>() / 1024) + "." +
-                    std::to_string((*run)["peak_rss_kib"].get<long>() % 1024 * 10 / 1024);
+      char rss[32] = "-";
+      if (mode != "engine") {
+        std::snprintf(rss, sizeof(rss), "%.1f",
+                      static_cast<double>((*run)["peak_rss_kib"].get<long>()) / 1024.0);
+      }
       std::printf("%-34s %8lld %8.2f %8.2f %10.0f %7.2f %13s %7d\n",
                   ("restore (" + mode + ")" + suffix).c_str(), static_cast<long long>(created),
-                  seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate,
-                  rss.c_str(), (*run)["passes"].get<int>());
+                  seconds, (*run)["cpu_seconds"].get<double>(), rate, rate / ceiling_rate, rss,
+                  (*run)["passes"].get<int>());
       std::fflush(stdout);
     }
     all_rounds.push_back(std::move(this_round));
