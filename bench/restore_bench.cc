@@ -56,7 +56,8 @@
 //                      [--rounds R] [--ceiling-order interleaved|restore|namespace]
 //                      [--no-settle] [--keep-answers]
 //        (KUBECONFIG and the MinIO variables of `testenv env` set)
-//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX [RECORD|ANSWERS] (internal)
+//        restore_bench --child BACKUP RESTORE MODE CONCURRENCY PREFIX [RECORD [answers]|ANSWERS]
+//                      (internal)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -116,8 +117,9 @@ http::TransportPtr ApiTransport(const kube::RestConfig& config) {
   return std::make_unique<http::CurlTransport>(kube::TransportOptionsFor(config));
 }
 
-// With `record`, every API request is also written to that file (bench/request_replay.h).
-Result<kube::ConnectionPtr> Connect(const std::string& record = "") {
+// With `record`, every API request is also written to that file (bench/request_replay.h),
+// with its answer's body when `answers`.
+Result<kube::ConnectionPtr> Connect(const std::string& record = "", bool answers = false) {
   ASSIGN_OR_RETURN(kube::RestConfig config, LoadConfig());
   kube::ClientOptions options;
   options.qps = 0;  // no client-side limit: the server is the limit
@@ -126,7 +128,7 @@ Result<kube::ConnectionPtr> Connect(const std::string& record = "") {
   }
   http::TransportPtr inner = ApiTransport(config);
   ASSIGN_OR_RETURN(std::unique_ptr<bench::RecordingTransport> recording,
-                   bench::RecordingTransport::Open(std::move(inner), record, true));
+                   bench::RecordingTransport::Open(std::move(inner), record, answers));
   return kube::Connection::OpenWithTransport(std::move(config), std::move(recording), RealClock(),
                                              options);
 }
@@ -330,11 +332,14 @@ Result<double> Ceiling(kube::Client& client, int64_t n, int64_t namespaces, int 
 // Runs the restore in a child process; returns its JSON line and peak RSS.
 Result<Json> RestoreInChild(const std::string& backup, const std::string& restore,
                             const std::string& mode, int concurrency, const std::string& prefix,
-                            const std::string& record = "") {
+                            const std::string& record = "", bool answers = false) {
   std::vector<std::string> args = {
       "/proc/self/exe", "--child", backup, restore, mode, std::to_string(concurrency), prefix};
   if (!record.empty()) {
     args.push_back(record);
+    if (answers) {
+      args.emplace_back("answers");
+    }
   }
   std::string output;
   const ChildRun run = RunChild(args, [&output](std::string_view chunk) { output.append(chunk); });
@@ -370,10 +375,10 @@ Result<kube::ConnectionPtr> ConnectToPlayback(const std::string& path,
 }
 
 int Child(const std::string& backup, const std::string& restore_name, const std::string& mode,
-          int concurrency, const std::string& prefix, const std::string& record) {
+          int concurrency, const std::string& prefix, const std::string& record, bool answers) {
   const bench::PlaybackTransport* playback = nullptr;
   Result<kube::ConnectionPtr> conn =
-      mode == "engine" ? ConnectToPlayback(record, &playback) : Connect(record);
+      mode == "engine" ? ConnectToPlayback(record, &playback) : Connect(record, answers);
   Result<objstore::ObjectStorePtr> store = OpenStore(prefix);
   if (!conn.ok() || !store.ok()) {
     std::fprintf(stderr, "restore_bench child: %s %s\n", conn.status().ToString().c_str(),
@@ -433,7 +438,8 @@ int Main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--child" && i + 5 < argc) {
       return Child(argv[i + 1], argv[i + 2], argv[i + 3], std::atoi(argv[i + 4]), argv[i + 5],
-                   i + 6 < argc ? argv[i + 6] : "");
+                   i + 6 < argc ? argv[i + 6] : "",
+                   i + 7 < argc && std::string(argv[i + 7]) == "answers");
     }
     if (a == "--n" && i + 1 < argc) {
       n = std::atoll(argv[++i]);
@@ -557,7 +563,8 @@ int Main(int argc, char** argv) {
         // The requests the "ideal" mode sends: those of a default restore, not timed.
         check(DeleteNamespaces(client, namespaces, settle), "deleting namespaces");
         Result<Json> recorded =
-            RestoreInChild("w", "r-recorded", "default", concurrency, prefix, recording_path);
+            RestoreInChild("w", "r-recorded", "default", concurrency, prefix, recording_path,
+                           std::find(modes.begin(), modes.end(), "engine") != modes.end());
         check(recorded.status(), "recording a restore's requests");
         Result<std::vector<bench::RecordedRequest>> read = bench::ReadRecording(recording_path);
         std::error_code ignored;
